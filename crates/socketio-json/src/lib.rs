@@ -1,0 +1,1 @@
+//! JSON for Socket.IO payloads, with binary attachments as `_placeholder` objects.
