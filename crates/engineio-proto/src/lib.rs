@@ -18,7 +18,7 @@ pub mod session;
 
 pub use bytestring::ByteString as Str;
 pub use error::DecodeError;
-pub use packet::{OpenPacket, Packet, PacketType};
+pub use packet::{Frame, OpenPacket, Packet, PacketType};
 
 /// The Engine.IO protocol revision spoken on a connection (the `EIO` query parameter).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
