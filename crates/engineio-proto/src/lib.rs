@@ -19,6 +19,7 @@ pub mod session;
 pub use bytestring::ByteString as Str;
 pub use error::DecodeError;
 pub use packet::{Frame, OpenPacket, Packet, PacketType};
+pub use session::{Client, CloseReason, Event, Server, Session, Transmit};
 
 /// The Engine.IO protocol revision spoken on a connection (the `EIO` query parameter).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
