@@ -361,7 +361,8 @@ fn decode_base64_packet(rest: &[u8], version: ProtocolVersion) -> Result<Packet,
             let Some((&digit, encoded)) = rest.split_first() else {
                 return Err(DecodeError::Empty);
             };
-            let kind = PacketType::from_digit(digit).ok_or(DecodeError::InvalidPacketType(digit))?;
+            let kind =
+                PacketType::from_digit(digit).ok_or(DecodeError::InvalidPacketType(digit))?;
             binary_message(kind as u8)?;
             encoded
         }
@@ -560,7 +561,11 @@ impl OpenPacket {
     /// Sums the JSON length, measuring strings with `string` (bytes or UTF-16 units); everything
     /// else is ASCII.
     fn measure_json(&self, version: ProtocolVersion, string: impl Fn(&str) -> usize) -> usize {
-        let upgrades: usize = self.upgrades.iter().map(|upgrade| string(upgrade) + 1).sum();
+        let upgrades: usize = self
+            .upgrades
+            .iter()
+            .map(|upgrade| string(upgrade) + 1)
+            .sum();
         let mut len = r#"{"sid":,"upgrades":[],"pingInterval":,"pingTimeout":}"#.len()
             + string(&self.sid)
             + upgrades.saturating_sub(1)

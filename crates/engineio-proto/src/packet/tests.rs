@@ -114,7 +114,10 @@ fn packet_type_conversions() {
     for byte in 0..=255_u8 {
         let from_byte = PacketType::from_byte(byte);
         assert_eq!(from_byte.is_some(), byte <= 6);
-        assert_eq!(from_byte.map(|kind| kind as u8), (byte <= 6).then_some(byte));
+        assert_eq!(
+            from_byte.map(|kind| kind as u8),
+            (byte <= 6).then_some(byte)
+        );
         let from_digit = PacketType::from_digit(byte);
         assert_eq!(from_digit.is_some(), (b'0'..=b'6').contains(&byte));
         if let Some(kind) = from_digit {
@@ -127,9 +130,18 @@ fn packet_type_conversions() {
 fn bad_type_digits_and_empty() {
     for version in versions() {
         assert_eq!(decode("", version), Err(DecodeError::Empty));
-        assert_eq!(decode("7", version), Err(DecodeError::InvalidPacketType(b'7')));
-        assert_eq!(decode("/", version), Err(DecodeError::InvalidPacketType(b'/')));
-        assert_eq!(decode("x4", version), Err(DecodeError::InvalidPacketType(b'x')));
+        assert_eq!(
+            decode("7", version),
+            Err(DecodeError::InvalidPacketType(b'7'))
+        );
+        assert_eq!(
+            decode("/", version),
+            Err(DecodeError::InvalidPacketType(b'/'))
+        );
+        assert_eq!(
+            decode("x4", version),
+            Err(DecodeError::InvalidPacketType(b'x'))
+        );
         assert_eq!(
             decode("é", version),
             Err(DecodeError::InvalidPacketType(0xC3))
@@ -201,7 +213,10 @@ fn spec_v3_packets() {
     // v3 README: `2probe` / `3probe`, `4HelloWorld`, binary `4|0|1|2|3|4|5`.
     assert_eq!(decode("2probe", V3), Ok(Packet::Ping(text("probe"))));
     assert_eq!(Packet::Pong(text("probe")).to_text(V3), "3probe");
-    assert_eq!(decode("4HelloWorld", V3), Ok(Packet::Message(text("HelloWorld"))));
+    assert_eq!(
+        decode("4HelloWorld", V3),
+        Ok(Packet::Message(text("HelloWorld")))
+    );
     let frame = Bytes::from_static(&[4, 0, 1, 2, 3, 4, 5]);
     let packet = Packet::decode_binary(frame.clone(), V3);
     assert_eq!(
@@ -228,7 +243,10 @@ fn v3_binary_frames_and_base64() {
     assert_eq!(decode("b4AQIDBA==", V3), Ok(Packet::Binary(data)));
     assert_eq!(decode("b4", V3), Ok(Packet::Binary(Bytes::new())));
     assert_eq!(decode("b", V3), Err(DecodeError::Empty));
-    assert_eq!(decode("b9AQ==", V3), Err(DecodeError::InvalidPacketType(b'9')));
+    assert_eq!(
+        decode("b9AQ==", V3),
+        Err(DecodeError::InvalidPacketType(b'9'))
+    );
     assert_eq!(
         decode("b2AQ==", V3),
         Err(DecodeError::UnsupportedBinaryPacket(PacketType::Ping))
@@ -239,7 +257,10 @@ fn v3_binary_frames_and_base64() {
     assert_eq!(binary(&[4]), Ok(Packet::Binary(Bytes::new())));
     assert_eq!(binary(&[]), Err(DecodeError::Empty));
     assert_eq!(binary(&[7, 1]), Err(DecodeError::InvalidPacketType(7)));
-    assert_eq!(binary(&[b'4', 1]), Err(DecodeError::InvalidPacketType(b'4')));
+    assert_eq!(
+        binary(&[b'4', 1]),
+        Err(DecodeError::InvalidPacketType(b'4'))
+    );
     assert_eq!(
         binary(&[0, 1]),
         Err(DecodeError::UnsupportedBinaryPacket(PacketType::Open))

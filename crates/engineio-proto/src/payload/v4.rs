@@ -68,9 +68,11 @@ impl std::iter::FusedIterator for PacketsV4 {}
 
 /// The exact length in bytes of the v4 payload of `packets`.
 pub fn encoded_len_v4<'a>(packets: impl IntoIterator<Item = &'a Packet>) -> usize {
-    let (count, len) = packets.into_iter().fold((0_usize, 0), |(count, len), packet| {
-        (count + 1, len + packet.text_len(ProtocolVersion::V4))
-    });
+    let (count, len) = packets
+        .into_iter()
+        .fold((0_usize, 0), |(count, len), packet| {
+            (count + 1, len + packet.text_len(ProtocolVersion::V4))
+        });
     len + count.saturating_sub(1)
 }
 
