@@ -1,1 +1,366 @@
-//! Shared inputs of the parser benches.
+//! Shared inputs of the parser benches, and the two sides under test.
+//!
+//! The benches in `benches/parsers.rs` run our Socket.IO parsers ([`ours`]) and socketioxide's
+//! published parser crates ([`theirs`]) on the same [`Input`]s, in the same run. Both sides start
+//! from the same wire messages (decode) or the same `serde_json::Value` arguments (encode), and
+//! end at the same point; [`verify`] checks, once and outside the timed loops, that both sides
+//! agree on every input so that a ratio compares like with like. See `docs/BENCHMARKS.md`.
+
+use bytes::Bytes;
+use serde_json::{Value, json};
+
+pub mod ours;
+pub mod theirs;
+
+/// The two packet formats measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// The default text format (`socket.io-parser`): JSON, binary attachments as separate messages.
+    Json,
+    /// `socket.io-msgpack-parser`: the whole packet as one MessagePack binary message.
+    Msgpack,
+}
+
+impl Format {
+    /// Both formats, in table order.
+    pub const ALL: [Format; 2] = [Format::Json, Format::Msgpack];
+
+    /// Short name used in criterion group ids and in the report.
+    pub fn id(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Msgpack => "msgpack",
+        }
+    }
+}
+
+/// The two directions measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Wire messages in, event name and arguments out.
+    Decode,
+    /// Event name and arguments in, wire messages out.
+    Encode,
+}
+
+impl Direction {
+    /// Both directions, in table order.
+    pub const ALL: [Direction; 2] = [Direction::Decode, Direction::Encode];
+
+    /// Short name used in criterion group ids and in the report.
+    pub fn id(self) -> &'static str {
+        match self {
+            Direction::Decode => "decode",
+            Direction::Encode => "encode",
+        }
+    }
+}
+
+/// Name of the criterion function measuring our parser.
+pub const OURS: &str = "ours";
+/// Name of the criterion function measuring socketioxide's parser.
+pub const THEIRS: &str = "socketioxide";
+
+/// The criterion group id of one comparison, e.g. `json-decode-event_64B`. The group holds two
+/// functions, [`OURS`] and [`THEIRS`]; the reporter finds them under
+/// `<target>/criterion/<group>/<fn>/new/estimates.json`.
+pub fn group_id(format: Format, direction: Direction, input: &str) -> String {
+    format!("{}-{}-{}", format.id(), direction.id(), input)
+}
+
+/// The arguments of a packet.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Args {
+    /// Plain JSON arguments, decoded to and encoded from `serde_json::Value`s.
+    Values(Vec<Value>),
+    /// One JSON object and one binary attachment, decoded to and encoded from the typed pair
+    /// `(serde_json::Value, bytes::Bytes)` (a `Value` cannot hold bytes).
+    Binary(Value, Bytes),
+}
+
+/// One benchmark input: an EVENT or an ACK on the main namespace `/`.
+#[derive(Debug, Clone)]
+pub struct Input {
+    /// Short id used in group ids, e.g. `event_64B`.
+    pub id: &'static str,
+    /// What the input is, for the report.
+    pub label: &'static str,
+    /// `Some(name)` for an EVENT, `None` for an ACK.
+    pub event: Option<&'static str>,
+    /// The ack id: requested by an EVENT, answered by an ACK (always `Some` for an ACK).
+    pub ack_id: Option<u64>,
+    /// The arguments (after the event name).
+    pub args: Args,
+}
+
+/// What a decoder hands to the application: the event name (none for an ACK), the ack id, and
+/// the arguments. Used to check that both sides agree; the timed loops return each side's own
+/// types, whose construction and drop are part of the measurement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decoded {
+    /// The event name (`None` for an ACK).
+    pub event: Option<String>,
+    /// The ack id.
+    pub ack_id: Option<u64>,
+    /// The arguments.
+    pub args: Args,
+}
+
+impl Input {
+    /// What decoding this input must produce.
+    pub fn expected(&self) -> Decoded {
+        Decoded {
+            event: self.event.map(str::to_owned),
+            ack_id: self.ack_id,
+            args: self.args.clone(),
+        }
+    }
+
+    /// Whether the input carries a binary attachment (and is decoded into typed arguments).
+    pub fn is_binary(&self) -> bool {
+        matches!(self.args, Args::Binary(..))
+    }
+
+    /// Number of argument bytes in JSON (binary attachment length included), for the report.
+    pub fn payload_len(&self) -> usize {
+        match &self.args {
+            Args::Values(v) => v.iter().map(|v| v.to_string().len()).sum(),
+            Args::Binary(v, b) => v.to_string().len() + b.len(),
+        }
+    }
+}
+
+/// One message as Engine.IO delivers it to the Socket.IO layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    /// A text message (the packet header and its JSON).
+    Text(String),
+    /// A binary message (an attachment, or a whole msgpack packet).
+    Binary(Bytes),
+}
+
+/// The four inputs, in table order.
+pub fn inputs() -> Vec<Input> {
+    vec![
+        Input {
+            id: "event_64B",
+            label: "EVENT \"message\", 64 B JSON",
+            event: Some("message"),
+            ack_id: None,
+            args: Args::Values(vec![small_payload()]),
+        },
+        Input {
+            id: "event_4KiB",
+            label: "EVENT \"records\", 4 KiB JSON",
+            event: Some("records"),
+            ack_id: None,
+            args: Args::Values(vec![large_payload()]),
+        },
+        Input {
+            id: "binary_4KiB",
+            label: "EVENT \"upload\", JSON + 4 KiB binary",
+            event: Some("upload"),
+            ack_id: None,
+            args: Args::Binary(
+                json!({"name": "photo.jpg", "type": "image/jpeg", "size": 4096}),
+                binary_payload(),
+            ),
+        },
+        Input {
+            id: "ack_small",
+            label: "ACK id 42, small JSON",
+            event: None,
+            ack_id: Some(42),
+            args: Args::Values(vec![json!({"ok": true, "id": "b7f3c2", "count": 3})]),
+        },
+    ]
+}
+
+/// About 64 bytes of JSON: a chat message.
+pub fn small_payload() -> Value {
+    json!({"user": "alice", "text": "hello there, how are you?", "ts": 1_700_000_000_000_u64})
+}
+
+/// About 4 KiB of realistic JSON: a page of 20 records with every JSON type, escapes, non-ASCII
+/// text and nested objects.
+pub fn large_payload() -> Value {
+    const CITIES: [(&str, f64, f64); 4] = [
+        ("Zürich", 47.3769, 8.5417),
+        ("São Paulo", -23.5505, -46.6333),
+        ("東京", 35.6762, 139.6503),
+        ("Kraków", 50.0647, 19.945),
+    ];
+    let records: Vec<Value> = (0..20_u32)
+        .map(|i| {
+            let (city, lat, lng) = CITIES[(i % 4) as usize];
+            json!({
+                "id": 10_000 + i,
+                "name": format!("user-{i}"),
+                "bio": format!("Line one\nsaid \"hi\" \\ café #{i}"),
+                "score": f64::from(i) * 1.25 + 0.5,
+                "active": i % 3 != 0,
+                "manager": null,
+                "tags": ["rust", "io"],
+                "address": {"city": city, "geo": {"lat": lat, "lng": lng}},
+            })
+        })
+        .collect();
+    json!({
+        "page": 3,
+        "total": 1234,
+        "cursor": "eyJvZmZzZXQiOjYwfQ==",
+        "records": records,
+    })
+}
+
+/// 4 KiB of binary data (every byte value, repeated).
+pub fn binary_payload() -> Bytes {
+    (0..4096_u32)
+        .map(|i| (i % 251) as u8)
+        .collect::<Vec<u8>>()
+        .into()
+}
+
+/// The canonical wire messages of `input` in `format`: what a peer sends. They are produced by
+/// socketioxide's encoder (outside any timed loop), which writes what `JSON.stringify` and
+/// notepack write for these inputs; [`verify`] checks that our encoder produces messages that
+/// decode to the same values on both sides.
+pub fn wire(input: &Input, format: Format) -> Vec<Message> {
+    theirs::encode(input, format)
+}
+
+/// Checks, once, that both sides agree on `input` in `format`, so that the comparison is honest:
+///
+/// * both decoders turn the canonical wire messages into the expected event name, ack id and
+///   arguments;
+/// * both encoders turn the arguments into messages that both decoders read back as the expected
+///   values (our bytes are also compared with socketioxide's, and the first difference is reported).
+///
+/// Returns a note when the wire bytes differ (a difference the benches may still accept, e.g.
+/// key order), or an error describing the first disagreement.
+pub fn verify(input: &Input, format: Format) -> Result<Option<String>, String> {
+    let expected = input.expected();
+    let wire = wire(input, format);
+
+    let theirs_decoded = theirs::decode(&wire, format, input.is_binary())?;
+    if theirs_decoded != expected {
+        return Err(format!(
+            "socketioxide decode of {} ({}) = {theirs_decoded:?}, expected {expected:?}",
+            input.id,
+            format.id()
+        ));
+    }
+    let ours_decoded = ours::decode(&wire, format, input.is_binary())?;
+    if ours_decoded != expected {
+        return Err(format!(
+            "our decode of {} ({}) = {ours_decoded:?}, expected {expected:?}",
+            input.id,
+            format.id()
+        ));
+    }
+
+    let ours_wire = ours::encode(input, format)?;
+    for (who, decoded) in [
+        (
+            "socketioxide",
+            theirs::decode(&ours_wire, format, input.is_binary())?,
+        ),
+        ("our", ours::decode(&ours_wire, format, input.is_binary())?),
+    ] {
+        if decoded != expected {
+            return Err(format!(
+                "{who} decode of our encoding of {} ({}) = {decoded:?}, expected {expected:?}",
+                input.id,
+                format.id()
+            ));
+        }
+    }
+    if ours_wire == wire {
+        Ok(None)
+    } else {
+        Ok(Some(format!(
+            "{} ({}): our wire bytes differ from socketioxide's but decode equal: ours {:?}, theirs {:?}",
+            input.id,
+            format.id(),
+            ours_wire,
+            wire
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_sizes_are_as_documented() {
+        let inputs = inputs();
+        let small = inputs[0].payload_len();
+        assert!((56..=80).contains(&small), "small payload is {small} bytes");
+        let large = inputs[1].payload_len();
+        assert!(
+            (3800..=4400).contains(&large),
+            "large payload is {large} bytes"
+        );
+        let Args::Binary(_, bin) = &inputs[2].args else {
+            panic!("input 2 must be binary");
+        };
+        assert_eq!(bin.len(), 4096);
+    }
+
+    #[test]
+    fn socketioxide_round_trips_every_input() {
+        for input in inputs() {
+            for format in Format::ALL {
+                let wire = wire(&input, format);
+                assert_eq!(
+                    theirs::decode(&wire, format, input.is_binary()),
+                    Ok(input.expected()),
+                    "{}",
+                    input.id
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn json_wire_is_what_socket_io_parser_writes() {
+        let inputs = inputs();
+        assert_eq!(
+            wire(&inputs[0], Format::Json),
+            vec![Message::Text(
+                r#"2["message",{"text":"hello there, how are you?","ts":1700000000000,"user":"alice"}]"#
+                    .to_owned()
+            )]
+        );
+        assert_eq!(
+            wire(&inputs[3], Format::Json),
+            vec![Message::Text(
+                r#"342[{"count":3,"id":"b7f3c2","ok":true}]"#.to_owned()
+            )]
+        );
+        let binary = wire(&inputs[2], Format::Json);
+        assert_eq!(
+            binary.first(),
+            Some(&Message::Text(
+                r#"51-["upload",{"name":"photo.jpg","size":4096,"type":"image/jpeg"},{"_placeholder":true,"num":0}]"#
+                    .to_owned()
+            ))
+        );
+        assert_eq!(binary.get(1), Some(&Message::Binary(binary_payload())));
+    }
+
+    #[test]
+    fn both_sides_agree_on_every_input() {
+        if !ours::WIRED {
+            return;
+        }
+        for input in inputs() {
+            for format in Format::ALL {
+                if let Err(e) = verify(&input, format) {
+                    panic!("{e}");
+                }
+            }
+        }
+    }
+}
