@@ -1,0 +1,253 @@
+//! Crate-level tests: serde round-trips, notepack transcripts, limits.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::*;
+
+fn enc<T: Serialize + ?Sized>(v: &T) -> Vec<u8> {
+    to_vec(v).expect("encodes")
+}
+
+#[test]
+fn packet_transcript() {
+    // notepack.encode({type: 2, data: ["chat", {a: 1}], nsp: "/", id: 12})
+    let v = json!({"type": 2, "data": ["chat", {"a": 1}], "nsp": "/", "id": 12});
+    let mut out = Vec::new();
+    write_value(&mut out, &v);
+    // serde_json's map is sorted by key here, so compare with a decoder, and check one order.
+    assert_eq!(value_from_slice(&out, &Limits::default()), Ok(v.clone()));
+    let expected = b"\x84\xa4type\x02\xa4data\x92\xa4chat\x81\xa1a\x01\xa3nsp\xa1/\xa2id\x0c";
+    #[derive(Serialize)]
+    struct P<'a> {
+        r#type: u8,
+        data: (&'a str, BTreeMap<&'a str, u8>),
+        nsp: &'a str,
+        id: u32,
+    }
+    let p = P {
+        r#type: 2,
+        data: ("chat", [("a", 1)].into()),
+        nsp: "/",
+        id: 12,
+    };
+    assert_eq!(enc(&p), expected);
+    assert_eq!(from_slice::<Value>(expected, &Limits::default()), Ok(v));
+}
+
+#[test]
+fn undefined_entries_are_absent() {
+    // {type: 0, data: undefined, nsp: "/"} as notepack 2.2 writes it
+    let bytes = b"\x83\xa4type\x00\xa4data\xd4\x00\x00\xa3nsp\xa1/";
+    let v = value_from_slice(bytes, &Limits::default()).expect("decodes");
+    assert_eq!(v, json!({"type": 0, "nsp": "/"}));
+    assert_eq!(from_slice::<Value>(bytes, &Limits::default()), Ok(v));
+    #[derive(Deserialize, Debug, PartialEq)]
+    struct P {
+        r#type: u8,
+        data: Option<Value>,
+        nsp: String,
+    }
+    assert_eq!(
+        from_slice::<P>(bytes, &Limits::default()),
+        Ok(P {
+            r#type: 0,
+            data: None,
+            nsp: "/".into()
+        })
+    );
+    assert_eq!(
+        value_from_slice(b"\x92\xd4\x00\x00\x01", &Limits::default()),
+        Ok(json!([null, 1]))
+    );
+}
+
+#[test]
+fn trailing_bytes_rejected() {
+    assert_eq!(
+        from_slice::<u8>(&[1, 2], &Limits::default()),
+        Err(Error::TrailingBytes(1))
+    );
+    assert_eq!(
+        value_from_slice(&[1, 2, 3], &Limits::default()),
+        Err(Error::TrailingBytes(2))
+    );
+}
+
+#[test]
+fn limits() {
+    let limits = Limits {
+        max_depth: 2,
+        max_len: 3,
+    };
+    assert!(value_from_slice(&[0x91, 0x91, 0x01], &limits).is_ok());
+    assert_eq!(
+        value_from_slice(&[0x91, 0x91, 0x91, 0x01], &limits),
+        Err(Error::DepthLimit)
+    );
+    assert_eq!(
+        from_slice::<Value>(&[0x91, 0x91, 0x91, 0x01], &limits),
+        Err(Error::DepthLimit)
+    );
+    assert_eq!(
+        value_from_slice(&[0x94, 1, 2, 3, 4], &limits),
+        Err(Error::LengthLimit)
+    );
+    assert_eq!(
+        from_slice::<Value>(&[0x94, 1, 2, 3, 4], &limits),
+        Err(Error::LengthLimit)
+    );
+    // a map32 claiming 4 billion entries allocates nothing
+    let huge = [0xdf, 0xff, 0xff, 0xff, 0xff, 0xa0, 0xc0];
+    assert_eq!(
+        value_from_slice(&huge, &Limits::default()),
+        Err(Error::UnexpectedEof)
+    );
+    assert_eq!(
+        from_slice::<Value>(&huge, &Limits::default()),
+        Err(Error::UnexpectedEof)
+    );
+    let mut deep = vec![0x91; 200_000];
+    deep.push(0);
+    assert_eq!(
+        value_from_slice(&deep, &Limits::default()),
+        Err(Error::DepthLimit)
+    );
+    assert_eq!(
+        from_slice::<Value>(&deep, &Limits::default()),
+        Err(Error::DepthLimit)
+    );
+}
+
+#[test]
+fn invalid_utf8_rejected() {
+    assert_eq!(
+        value_from_slice(&[0xa1, 0xff], &Limits::default()),
+        Err(Error::InvalidUtf8)
+    );
+    assert_eq!(
+        from_slice::<String>(&[0xa1, 0xff], &Limits::default()),
+        Err(Error::InvalidUtf8)
+    );
+}
+
+#[test]
+fn serde_shapes() {
+    #[derive(Serialize, Deserialize, Debug, PartialEq)]
+    enum E {
+        Unit,
+        New(u8),
+        Tup(u8, u8),
+        St { a: i8 },
+    }
+    for e in [E::Unit, E::New(1), E::Tup(1, 2), E::St { a: -1 }] {
+        let b = enc(&e);
+        assert_eq!(from_slice::<E>(&b, &Limits::default()), Ok(e));
+    }
+    assert_eq!(enc(&E::Unit), b"\xa4Unit");
+    assert_eq!(enc(&E::New(1)), b"\x81\xa3New\x01");
+    let m: BTreeMap<u32, bool> = [(1, true), (20, false)].into();
+    let b = enc(&m);
+    assert_eq!(b, b"\x82\xa11\xc3\xa220\xc2");
+    assert_eq!(
+        from_slice::<BTreeMap<u32, bool>>(&b, &Limits::default()),
+        Ok(m)
+    );
+    assert_eq!(enc(&1.0f64), [1]);
+    assert_eq!(enc(&Some(-0.0f32)), [0]);
+    assert_eq!(enc(&bytes::Bytes::from_static(b"ab")), b"\xc4\x02ab");
+    let b: bytes::Bytes = from_slice(b"\xc4\x02ab", &Limits::default()).expect("bytes");
+    assert_eq!(&b[..], b"ab");
+    let v: Vec<u8> = from_slice(b"\xc4\x02ab", &Limits::default()).expect("vec");
+    assert_eq!(v, b"ab");
+    let s: &str = from_slice(b"\xa2hi", &Limits::default()).expect("borrowed");
+    assert_eq!(s, "hi");
+}
+
+#[test]
+fn unknown_lengths_get_minimal_headers() {
+    struct Iter(usize);
+    impl Serialize for Iter {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(std::iter::repeat_n(1u8, self.0).filter(|_| true))
+        }
+    }
+    for n in [0, 15, 16, 70_000] {
+        let b = enc(&Iter(n));
+        let mut expected = Vec::new();
+        write::array_len(&mut expected, n as u32);
+        expected.resize(expected.len() + n, 1);
+        assert_eq!(b, expected, "{n}");
+    }
+}
+
+#[test]
+fn args_and_elements() {
+    let mut out = Vec::new();
+    write_args(&mut out, Some("ev"), &("a", 1)).expect("args");
+    assert_eq!(out, b"\x93\xa2ev\xa1a\x01");
+    out.clear();
+    write_args(&mut out, Some("ev"), &"one").expect("args");
+    assert_eq!(out, b"\x92\xa2ev\xa3one");
+    out.clear();
+    write_args(&mut out, None, &vec![0u8; 20]).expect("args");
+    assert_eq!(out.len(), 3 + 20);
+    assert_eq!(&out[..3], b"\xdc\x00\x14");
+
+    let limits = Limits::default();
+    let data = b"\x93\xa2ev\xa1a\x01";
+    let mut r = Reader::new(data);
+    assert_eq!(r.read_array_len(), Ok(3));
+    assert_eq!(r.read_str(), Ok("ev"));
+    let mut r1 = r.clone();
+    assert_eq!(
+        from_elements::<(String, u8)>(&mut r1, 2, &limits),
+        Ok(("a".into(), 1))
+    );
+    assert!(r1.is_empty());
+    let mut r1 = r.clone();
+    assert_eq!(from_elements::<String>(&mut r1, 2, &limits), Ok("a".into()));
+    assert!(r1.is_empty());
+    let mut r1 = r.clone();
+    assert_eq!(
+        from_elements::<Value>(&mut r1, 2, &limits),
+        Ok(json!(["a", 1]))
+    );
+    let mut r1 = r.clone();
+    assert_eq!(
+        from_elements::<(String,)>(&mut r1, 2, &limits),
+        Ok(("a".into(),))
+    );
+    assert!(r1.is_empty());
+    let mut r1 = r.clone();
+    assert_eq!(
+        from_elements::<Option<String>>(&mut r1, 0, &limits),
+        Ok(None)
+    );
+}
+
+#[test]
+fn dates_and_extensions() {
+    let mut b = Vec::new();
+    write::date(&mut b, 0);
+    assert_eq!(
+        value_from_slice(&b, &Limits::default()),
+        Ok(json!("1970-01-01T00:00:00.000Z"))
+    );
+    assert_eq!(
+        from_slice::<Value>(&b, &Limits::default()),
+        Ok(json!("1970-01-01T00:00:00.000Z"))
+    );
+    assert_eq!(
+        value_from_slice(&[0xd5, 0x07, 1, 2], &Limits::default()),
+        Ok(json!([7, [1, 2]]))
+    );
+    assert_eq!(
+        value_from_slice(&[0xc7, 2, 0, 1, 2], &Limits::default()),
+        Ok(json!([1, 2]))
+    );
+    let (ty, data): (i8, &[u8]) = from_slice(&[0xd5, 0xfe, 1, 2], &Limits::default()).expect("ext");
+    assert_eq!((ty, data), (-2, &[1u8, 2][..]));
+}

@@ -1,0 +1,120 @@
+//! Direct conversions between MessagePack bytes and `serde_json::Value`, without serde dispatch.
+
+use serde_json::{Map, Number, Value};
+
+use crate::de::skip_undefined_entry;
+use crate::read::{Header, Reader};
+use crate::{Error, Limits, write};
+
+/// Decodes one value at `rd`, nested `depth` containers deep.
+///
+/// Same result as deserializing a `serde_json::Value` through serde, except that binary data
+/// (which serde_json's `Value` refuses) becomes an array of byte values, as
+/// `serde_json::to_value` writes bytes.
+pub(crate) fn decode(rd: &mut Reader<'_>, depth: usize, limits: &Limits) -> Result<Value, Error> {
+    Ok(match rd.read_header()? {
+        Header::Nil | Header::Undefined => Value::Null,
+        Header::Bool(b) => Value::Bool(b),
+        Header::UInt(u) => Value::Number(u.into()),
+        Header::Int(i) => Value::Number(i.into()),
+        Header::F32(f) => float(f.into()),
+        Header::F64(f) => float(f),
+        Header::Str(n) => Value::String(string(rd, n)?),
+        Header::Bin(n) => bytes(rd.take(n as usize)?),
+        Header::Array(n) => {
+            let depth = enter(depth, n, limits)?;
+            let mut v = Vec::with_capacity(n as usize);
+            for _ in 0..n {
+                v.push(decode(rd, depth, limits)?);
+            }
+            Value::Array(v)
+        }
+        Header::Map(n) => {
+            let depth = enter(depth, n, limits)?;
+            let mut m = Map::new();
+            for _ in 0..n {
+                if skip_undefined_entry(rd, depth, limits)? {
+                    continue;
+                }
+                let key = match rd.read_header()? {
+                    Header::Str(n) => string(rd, n)?,
+                    _ => return Err(Error::KeyNotString),
+                };
+                let value = decode(rd, depth, limits)?;
+                m.insert(key, value);
+            }
+            Value::Object(m)
+        }
+        Header::Date(ms) => crate::date::iso_string(ms).map_or(Value::Null, Value::String),
+        Header::Ext(ty, n) => Value::Array(vec![
+            Value::Number(i64::from(ty).into()),
+            bytes(rd.take(n as usize)?),
+        ]),
+    })
+}
+
+#[inline]
+fn enter(depth: usize, n: u32, limits: &Limits) -> Result<usize, Error> {
+    if depth >= limits.max_depth {
+        return Err(Error::DepthLimit);
+    }
+    if n as usize > limits.max_len {
+        return Err(Error::LengthLimit);
+    }
+    Ok(depth + 1)
+}
+
+#[inline]
+fn string(rd: &mut Reader<'_>, n: u32) -> Result<String, Error> {
+    let b = rd.take(n as usize)?;
+    std::str::from_utf8(b)
+        .map(str::to_owned)
+        .map_err(|_| Error::InvalidUtf8)
+}
+
+#[inline]
+fn float(f: f64) -> Value {
+    Number::from_f64(f).map_or(Value::Null, Value::Number)
+}
+
+fn bytes(b: &[u8]) -> Value {
+    Value::Array(b.iter().map(|&b| Value::Number(b.into())).collect())
+}
+
+/// Writes `value` as notepack writes the equivalent JavaScript value.
+pub(crate) fn encode(out: &mut Vec<u8>, value: &Value) {
+    match value {
+        Value::Null => write::nil(out),
+        Value::Bool(b) => write::bool(out, *b),
+        Value::Number(n) => {
+            if let Some(u) = n.as_u64() {
+                write::uint(out, u);
+            } else if let Some(i) = n.as_i64() {
+                write::int(out, i);
+            } else if let Some(f) = n.as_f64() {
+                write::number(out, f);
+            } else {
+                write::nil(out);
+            }
+        }
+        Value::String(s) => write::str(out, s),
+        Value::Array(a) => {
+            write::array_len(out, len_u32(a.len()));
+            for v in a {
+                encode(out, v);
+            }
+        }
+        Value::Object(m) => {
+            write::map_len(out, len_u32(m.len()));
+            for (k, v) in m {
+                write::str(out, k);
+                encode(out, v);
+            }
+        }
+    }
+}
+
+#[inline]
+fn len_u32(n: usize) -> u32 {
+    u32::try_from(n).expect("MessagePack cannot express more than u32::MAX items")
+}
