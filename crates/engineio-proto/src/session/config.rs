@@ -6,13 +6,15 @@ use std::time::Duration;
 
 use crate::{ProtocolVersion, TransportKind};
 
-/// Settings of a session. The defaults are those of Node's `engine.io`.
+/// Settings of a session. The defaults are those of Node's `engine.io`. The struct is
+/// `#[non_exhaustive]` so that settings can be added: start from [`Config::default`].
 ///
 /// ```
 /// use std::time::Duration;
 /// use engineio_proto::session::Config;
 ///
-/// let config = Config { ping_interval: Duration::from_secs(10), ..Config::default() };
+/// let mut config = Config::default();
+/// config.ping_interval = Duration::from_secs(10);
 /// assert_eq!(config.ping_timeout, Duration::from_secs(20));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -34,7 +34,7 @@
 //!                                                          ping timeout, protocol error ───► Closed
 //!
 //!  upgrade (polling ─► websocket), alongside Open:
-//!  Idle ─► [client: Connecting ─►] AwaitingProbe ─2probe/3probe─► [server: AwaitingUpgrade]
+//!  Idle ─► [client: Connecting ─►] AwaitingProbe ─2probe/3probe─► [server: AwaitingUpgradePacket]
 //!       ─► [client: Pausing ─►] Done;  any failure or upgrade_timeout ─► Idle (the session lives on)
 //! ```
 //!
@@ -600,6 +600,10 @@ impl<R: Role> Session<R> {
 
     /// Writes the queue on the current transport when that transport can take it.
     fn flush(&mut self, out: &mut Vec<Packet>) -> Option<Transmit> {
+        if self.state == State::AwaitingOpen {
+            // A client has no session id to address a POST with before the handshake.
+            return None;
+        }
         let transport = self.transport;
         match transport {
             TransportKind::WebSocket => {

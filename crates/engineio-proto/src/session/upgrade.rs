@@ -27,7 +27,7 @@ pub(super) enum Upgrade {
     /// Waiting for `2probe` (server) or `3probe` (client) on the WebSocket.
     AwaitingProbe { deadline: Instant },
     /// Server: probe answered, waiting for the `5`; the held GET is released with noops.
-    AwaitingUpgrade {
+    AwaitingUpgradePacket {
         deadline: Instant,
         next_noop: Instant,
         noop_due: bool,
@@ -44,7 +44,7 @@ impl Upgrade {
             self,
             Self::Connecting { .. }
                 | Self::AwaitingProbe { .. }
-                | Self::AwaitingUpgrade { .. }
+                | Self::AwaitingUpgradePacket { .. }
                 | Self::Pausing
         )
     }
@@ -61,7 +61,7 @@ impl Upgrade {
     /// Server: a held GET should be answered with a `noop` now.
     pub(super) fn take_noop(&mut self) -> bool {
         match self {
-            Self::AwaitingUpgrade { noop_due, .. } if *noop_due => {
+            Self::AwaitingUpgradePacket { noop_due, .. } if *noop_due => {
                 *noop_due = false;
                 true
             }
@@ -72,7 +72,7 @@ impl Upgrade {
     pub(super) fn timeout(&self) -> Option<Instant> {
         match *self {
             Self::Connecting { deadline } | Self::AwaitingProbe { deadline } => Some(deadline),
-            Self::AwaitingUpgrade {
+            Self::AwaitingUpgradePacket {
                 deadline,
                 next_noop,
                 ..
@@ -125,11 +125,12 @@ impl<R: Role> Session<R> {
             match (&packet, self.upgrade) {
                 (
                     Packet::Ping(data),
-                    Upgrade::AwaitingProbe { deadline } | Upgrade::AwaitingUpgrade { deadline, .. },
+                    Upgrade::AwaitingProbe { deadline }
+                    | Upgrade::AwaitingUpgradePacket { deadline, .. },
                 ) if &**data == "probe" => {
                     self.probe_queue
                         .push_back(Packet::Pong(crate::Str::from_static("probe")));
-                    self.upgrade = Upgrade::AwaitingUpgrade {
+                    self.upgrade = Upgrade::AwaitingUpgradePacket {
                         deadline,
                         next_noop: now + self.config.upgrade_noop_interval,
                         noop_due: true,
@@ -202,8 +203,10 @@ impl<R: Role> Session<R> {
             {
                 self.abort_upgrade();
             }
-            Upgrade::AwaitingUpgrade { deadline, .. } if now >= *deadline => self.abort_upgrade(),
-            Upgrade::AwaitingUpgrade {
+            Upgrade::AwaitingUpgradePacket { deadline, .. } if now >= *deadline => {
+                self.abort_upgrade()
+            }
+            Upgrade::AwaitingUpgradePacket {
                 next_noop,
                 noop_due,
                 ..
