@@ -1,6 +1,6 @@
 //! MessagePack exactly as the npm `notepack.io` 2.2 encoder writes it — the format of
 //! `socket.io-msgpack-parser`, which encodes each whole Socket.IO packet object with
-//! `notepack.encode` — as a serde data format, plus low-level [`write`] functions, a [`Reader`],
+//! `notepack.encode` — as a serde data format, plus low-level [`write`](mod@write) functions, a [`Reader`],
 //! and fast direct conversions from and to `serde_json::Value`.
 //!
 //! # How notepack writes each JavaScript value (and so do we)
