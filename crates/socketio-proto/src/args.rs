@@ -1,0 +1,460 @@
+//! Raw, lazily decoded payloads: event arguments ([`Args`]) and single values ([`RawValue`]).
+//!
+//! A decoded packet keeps its payload as the bytes it arrived in (a slice of the received message,
+//! no copy) and parses it only when asked, straight into the type the handler wants.
+
+use std::fmt;
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
+use crate::Parser;
+use crate::error::{ArgsError, EncodeError};
+use crate::ser::{self, ElementSink};
+
+/// Event or ack arguments, kept as received.
+///
+/// For the JSON parser this is a slice of the packet text holding the JSON array, plus the binary
+/// attachments; for the msgpack parser it is the bytes of the MessagePack array. Nothing is parsed
+/// until [`deserialize`](Args::deserialize) or [`to_values`](Args::to_values) is called.
+///
+/// ```
+/// use socketio_proto::{Args, Parser};
+/// let args = Args::new(Parser::Json, &(1, "two"))?;
+/// let (a, b): (u32, String) = args.deserialize()?;
+/// assert_eq!((a, b.as_str()), (1, "two"));
+/// assert_eq!(args.to_values()?, vec![serde_json::json!(1), serde_json::json!("two")]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct Args {
+    pub(crate) parser: Parser,
+    /// The whole array value. JSON: trimmed, so it starts with `[` and ends with `]`.
+    pub(crate) array: Bytes,
+    /// Elements of `array` before the arguments: 1 for an event (its name), 0 for an ack.
+    pub(crate) skip: usize,
+    /// Byte offset in `array` where the argument elements start. JSON: just after the skipped
+    /// elements (before a `,` or the `]`). Msgpack: the first argument's first byte.
+    pub(crate) rest: usize,
+    /// Msgpack: the number of arguments. JSON: unused (0).
+    #[cfg_attr(
+        not(feature = "msgpack"),
+        allow(dead_code, reason = "read by the msgpack parser")
+    )]
+    pub(crate) count: usize,
+    /// JSON binary attachments, in placeholder order.
+    pub(crate) attachments: Vec<Bytes>,
+    pub(crate) max_depth: usize,
+}
+
+const DEFAULT_DEPTH: usize = 128;
+
+pub(crate) fn trim_json_ws(b: &[u8]) -> &[u8] {
+    let start = b
+        .iter()
+        .position(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
+        .unwrap_or(b.len());
+    let b = b.get(start..).unwrap_or_default();
+    let end = b
+        .iter()
+        .rposition(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
+        .map_or(0, |p| p + 1);
+    b.get(..end).unwrap_or_default()
+}
+
+impl Args {
+    /// Arguments with no element.
+    pub fn empty(parser: Parser) -> Self {
+        match parser {
+            Parser::Json => Args {
+                parser,
+                array: Bytes::from_static(b"[]"),
+                skip: 0,
+                rest: 1,
+                count: 0,
+                attachments: Vec::new(),
+                max_depth: DEFAULT_DEPTH,
+            },
+            #[cfg(feature = "msgpack")]
+            Parser::Msgpack => Args {
+                parser,
+                array: Bytes::from_static(&[0x90]),
+                skip: 0,
+                rest: 1,
+                count: 0,
+                attachments: Vec::new(),
+                max_depth: DEFAULT_DEPTH,
+            },
+        }
+    }
+
+    /// Serializes `value` as an argument list (see [the argument rule](crate#arguments): `()` is
+    /// none, a tuple or sequence is one argument per element, anything else is one argument).
+    /// With the JSON parser, bytes values become binary attachments.
+    ///
+    /// The encoders ([`Parser::encode_event`] …) write arguments directly into the packet; this
+    /// form is for building a [`Packet`](crate::Packet) value.
+    pub fn new<T: ?Sized + Serialize>(parser: Parser, value: &T) -> Result<Self, EncodeError> {
+        let shape = ser::shape(value);
+        match parser {
+            Parser::Json => {
+                let mut out = Vec::with_capacity(64);
+                let mut attachments = Vec::new();
+                out.push(b'[');
+                ser::write_args(
+                    value,
+                    shape,
+                    &mut JsonSink {
+                        out: &mut out,
+                        attachments: &mut attachments,
+                        first: true,
+                    },
+                )?;
+                out.push(b']');
+                Ok(Args {
+                    parser,
+                    array: Bytes::from(out),
+                    skip: 0,
+                    rest: 1,
+                    count: 0,
+                    attachments,
+                    max_depth: DEFAULT_DEPTH,
+                })
+            }
+            #[cfg(feature = "msgpack")]
+            Parser::Msgpack => {
+                let mut out = Vec::with_capacity(64);
+                let (count, rest) = crate::msgpack::write_array_of_args(&mut out, value, shape)?;
+                Ok(Args {
+                    parser,
+                    array: Bytes::from(out),
+                    skip: 0,
+                    rest,
+                    count,
+                    attachments: Vec::new(),
+                    max_depth: DEFAULT_DEPTH,
+                })
+            }
+        }
+    }
+
+    /// The parser these arguments were encoded with.
+    pub fn parser(&self) -> Parser {
+        self.parser
+    }
+
+    /// The binary attachments (JSON parser), in the order of their placeholders' `num`.
+    pub fn attachments(&self) -> &[Bytes] {
+        &self.attachments
+    }
+
+    /// The JSON text of the arguments between the array brackets, without a leading comma
+    /// (possibly only whitespace when there are none). JSON parser only.
+    pub(crate) fn json_elements(&self) -> &[u8] {
+        let inner = self
+            .array
+            .get(self.rest..self.array.len().saturating_sub(1))
+            .unwrap_or_default();
+        if self.skip == 0 {
+            return inner;
+        }
+        let t = trim_json_ws(inner);
+        match t.split_first() {
+            Some((b',', rest)) => rest,
+            _ => t,
+        }
+    }
+
+    /// The msgpack bytes of the argument elements (no array header). Msgpack parser only.
+    #[cfg(feature = "msgpack")]
+    pub(crate) fn msgpack_elements(&self) -> &[u8] {
+        self.array.get(self.rest..).unwrap_or_default()
+    }
+
+    /// True when there is no argument.
+    pub fn is_empty(&self) -> bool {
+        match self.parser {
+            Parser::Json => trim_json_ws(self.json_elements()).is_empty(),
+            #[cfg(feature = "msgpack")]
+            Parser::Msgpack => self.count == 0,
+        }
+    }
+
+    /// Deserializes the arguments into `T`: a tuple (or `Vec`) takes the arguments one per element;
+    /// any other type takes the single argument (exactly one must be present). Binary attachments
+    /// (JSON) or bin values (msgpack) deserialize as bytes (`bytes::Bytes`, `serde_bytes`, `Vec<u8>`).
+    ///
+    /// Strings borrow from the received message when they need no unescaping.
+    pub fn deserialize<'de, T: Deserialize<'de>>(&'de self) -> Result<T, ArgsError> {
+        match self.parser {
+            Parser::Json => Ok(socketio_json::from_array_tail(
+                &self.array,
+                self.skip,
+                &self.attachments,
+                &self.json_limits(),
+            )?),
+            #[cfg(feature = "msgpack")]
+            Parser::Msgpack => crate::msgpack::deserialize_args(self),
+        }
+    }
+
+    /// All arguments as `serde_json::Value`s, through each parser's fast direct path. JSON binary
+    /// attachments stay as their `{"_placeholder":true,"num":N}` objects (see
+    /// [`attachments`](Args::attachments)).
+    pub fn to_values(&self) -> Result<Vec<serde_json::Value>, ArgsError> {
+        match self.parser {
+            Parser::Json => Ok(socketio_json::values_from_array(
+                &self.array,
+                self.skip,
+                &self.json_limits(),
+            )?),
+            #[cfg(feature = "msgpack")]
+            Parser::Msgpack => crate::msgpack::args_to_values(self),
+        }
+    }
+
+    pub(crate) fn json_limits(&self) -> socketio_json::Limits {
+        crate::limits::json_limits(self.max_depth)
+    }
+
+    pub(crate) fn check_parser(&self, want: Parser) -> Result<(), EncodeError> {
+        if self.parser == want {
+            Ok(())
+        } else {
+            Err(EncodeError::ParserMismatch {
+                have: self.parser,
+                want,
+            })
+        }
+    }
+}
+
+impl PartialEq for Args {
+    /// Same parser, same argument bytes (ignoring JSON whitespace at the edges), same attachments.
+    fn eq(&self, other: &Self) -> bool {
+        if self.parser != other.parser || self.attachments != other.attachments {
+            return false;
+        }
+        match self.parser {
+            Parser::Json => {
+                trim_json_ws(self.json_elements()) == trim_json_ws(other.json_elements())
+            }
+            #[cfg(feature = "msgpack")]
+            Parser::Msgpack => {
+                self.count == other.count && self.msgpack_elements() == other.msgpack_elements()
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Args {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Args");
+        d.field("parser", &self.parser);
+        match self.parser {
+            Parser::Json => d.field(
+                "elements",
+                &String::from_utf8_lossy(trim_json_ws(self.json_elements())),
+            ),
+            #[cfg(feature = "msgpack")]
+            Parser::Msgpack => d
+                .field("count", &self.count)
+                .field("elements", &self.msgpack_elements()),
+        };
+        d.field("attachments", &self.attachments.len()).finish()
+    }
+}
+
+/// Writes JSON elements separated by commas; bytes become attachments.
+pub(crate) struct JsonSink<'a> {
+    pub(crate) out: &'a mut Vec<u8>,
+    pub(crate) attachments: &'a mut Vec<Bytes>,
+    /// No comma before the next element.
+    pub(crate) first: bool,
+}
+
+impl ElementSink for JsonSink<'_> {
+    type Error = socketio_json::Error;
+    fn element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), Self::Error> {
+        if !self.first {
+            self.out.push(b',');
+        }
+        self.first = false;
+        socketio_json::to_writer(self.out, value, self.attachments)
+    }
+}
+
+/// One payload value kept raw: the `data` of a `CONNECT` or `CONNECT_ERROR` packet.
+///
+/// ```
+/// use socketio_proto::{Parser, RawValue};
+/// let v = RawValue::connect_ok(Parser::Json, "abc", None);
+/// assert_eq!(&v.as_bytes()[..], br#"{"sid":"abc"}"#);
+/// assert_eq!(v.to_value()?, serde_json::json!({"sid": "abc"}));
+/// # Ok::<(), socketio_proto::ArgsError>(())
+/// ```
+#[derive(Clone, PartialEq)]
+pub struct RawValue {
+    pub(crate) parser: Parser,
+    pub(crate) bytes: Bytes,
+    pub(crate) max_depth: usize,
+}
+
+/// The answer of a v5 server to a `CONNECT`: the socket id, and the private session id when
+/// connection state recovery is enabled.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ConnectOk {
+    /// The socket id (`socket.id`).
+    pub sid: String,
+    /// The private session id, present with connection state recovery.
+    #[serde(default)]
+    pub pid: Option<String>,
+}
+
+/// The payload of a v5 `CONNECT_ERROR`: Node's `{"message":..,"data":..}`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ConnectErrorData {
+    /// The error message (`err.message`).
+    pub message: String,
+    /// Extra data (`err.data`), when the server set some.
+    #[serde(default)]
+    pub data: Option<serde_json::Value>,
+}
+
+impl RawValue {
+    /// Serializes `value` as one raw value.
+    pub fn new<T: ?Sized + Serialize>(parser: Parser, value: &T) -> Result<Self, EncodeError> {
+        let mut out = Vec::with_capacity(32);
+        match parser {
+            Parser::Json => {
+                // A payload value never carries attachments: bytes inside a CONNECT payload are
+                // written as Node would write a Buffer in non-binary packet data, i.e. refused here.
+                let mut attachments = Vec::new();
+                socketio_json::to_writer(&mut out, value, &mut attachments)?;
+                if !attachments.is_empty() {
+                    return Err(EncodeError::Json(
+                        <socketio_json::Error as serde::ser::Error>::custom(
+                            "binary data is only allowed in event and ack arguments",
+                        ),
+                    ));
+                }
+            }
+            #[cfg(feature = "msgpack")]
+            Parser::Msgpack => socketio_msgpack::to_writer(&mut out, value)?,
+        }
+        Ok(RawValue {
+            parser,
+            bytes: Bytes::from(out),
+            max_depth: DEFAULT_DEPTH,
+        })
+    }
+
+    /// The v5 server's `CONNECT` answer `{"sid":..}` or `{"sid":..,"pid":..}`, written exactly as
+    /// Node writes it (for msgpack, Node's `pid: undefined` key is kept when `pid` is `None`, as
+    /// notepack writes it).
+    pub fn connect_ok(parser: Parser, sid: &str, pid: Option<&str>) -> Self {
+        let mut out = Vec::with_capacity(24 + sid.len() + pid.map_or(0, str::len));
+        match parser {
+            Parser::Json => {
+                out.extend_from_slice(b"{\"sid\":");
+                crate::json::write_str(&mut out, sid);
+                if let Some(pid) = pid {
+                    out.extend_from_slice(b",\"pid\":");
+                    crate::json::write_str(&mut out, pid);
+                }
+                out.push(b'}');
+            }
+            #[cfg(feature = "msgpack")]
+            Parser::Msgpack => crate::msgpack::write_connect_ok(&mut out, sid, pid),
+        }
+        RawValue {
+            parser,
+            bytes: Bytes::from(out),
+            max_depth: DEFAULT_DEPTH,
+        }
+    }
+
+    /// The v5 `CONNECT_ERROR` payload `{"message":..}` or `{"message":..,"data":..}`.
+    pub fn connect_error<T: ?Sized + Serialize>(
+        parser: Parser,
+        message: &str,
+        data: Option<&T>,
+    ) -> Result<Self, EncodeError> {
+        #[derive(Serialize)]
+        struct Payload<'a, T: ?Sized> {
+            message: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            data: Option<&'a T>,
+        }
+        RawValue::new(parser, &Payload { message, data })
+    }
+
+    /// The parser this value was encoded with.
+    pub fn parser(&self) -> Parser {
+        self.parser
+    }
+
+    /// The encoded bytes (JSON text or MessagePack).
+    pub fn as_bytes(&self) -> &Bytes {
+        &self.bytes
+    }
+
+    /// Deserializes the value.
+    pub fn deserialize<'de, T: Deserialize<'de>>(&'de self) -> Result<T, ArgsError> {
+        match self.parser {
+            Parser::Json => Ok(socketio_json::from_slice(
+                &self.bytes,
+                &[],
+                &self.json_limits(),
+            )?),
+            #[cfg(feature = "msgpack")]
+            Parser::Msgpack => Ok(socketio_msgpack::from_slice(
+                &self.bytes,
+                &crate::limits::msgpack_limits(self.max_depth),
+            )?),
+        }
+    }
+
+    /// The value as a `serde_json::Value`.
+    pub fn to_value(&self) -> Result<serde_json::Value, ArgsError> {
+        match self.parser {
+            Parser::Json => Ok(socketio_json::from_slice(
+                &self.bytes,
+                &[],
+                &self.json_limits(),
+            )?),
+            #[cfg(feature = "msgpack")]
+            Parser::Msgpack => Ok(socketio_msgpack::value_from_slice(
+                &self.bytes,
+                &crate::limits::msgpack_limits(self.max_depth),
+            )?),
+        }
+    }
+
+    /// Reads a v5 server's `CONNECT` answer.
+    pub fn connect_ok_fields(&self) -> Result<ConnectOk, ArgsError> {
+        self.deserialize()
+    }
+
+    /// Reads a v5 `CONNECT_ERROR` payload.
+    pub fn connect_error_fields(&self) -> Result<ConnectErrorData, ArgsError> {
+        self.deserialize()
+    }
+
+    fn json_limits(&self) -> socketio_json::Limits {
+        crate::limits::json_limits(self.max_depth)
+    }
+}
+
+impl fmt::Debug for RawValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("RawValue");
+        d.field("parser", &self.parser);
+        match self.parser {
+            Parser::Json => d.field("json", &String::from_utf8_lossy(&self.bytes)),
+            #[cfg(feature = "msgpack")]
+            Parser::Msgpack => d.field("msgpack", &self.bytes),
+        };
+        d.finish()
+    }
+}

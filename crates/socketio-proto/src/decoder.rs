@@ -1,0 +1,198 @@
+//! The per-connection [`Decoder`]: engine.io messages in, Socket.IO packets out, with the binary
+//! attachments of the JSON parser reassembled.
+
+use bytes::Bytes;
+use bytestring::ByteString;
+
+use crate::encode::Message;
+use crate::error::DecodeError;
+use crate::packet::{Packet, PacketData};
+use crate::{Limits, Parser, ProtocolVersion, Validation};
+
+/// Decodes the Socket.IO packets of one connection.
+///
+/// Feed it every engine.io message in order. A text message is usually one packet; a
+/// `BINARY_EVENT` / `BINARY_ACK` announces `N` attachments and the decoder then expects exactly
+/// `N` binary messages before anything else, returning the packet after the last one (Node's
+/// `BinaryReconstructor`). With the msgpack parser every packet is one binary message.
+///
+/// Any error means the peer broke the protocol; Node closes the connection (`"parse error"`), and
+/// so should the caller. After an error the decoder is back in its initial state.
+///
+/// ```
+/// use socketio_proto::{Decoder, Parser, ProtocolVersion, Limits, PacketData};
+/// let mut d = Decoder::new(Parser::Json, ProtocolVersion::V5, Limits::default());
+/// assert!(d.decode_text(r#"51-["upload",{"_placeholder":true,"num":0}]"#.into())?.is_none());
+/// let p = d.decode_binary(bytes::Bytes::from_static(&[1, 2, 3]))?.expect("complete");
+/// let PacketData::Event(e) = p.data else { panic!() };
+/// assert_eq!(&*e.name, "upload");
+/// let (file,): (bytes::Bytes,) = e.args.deserialize()?;
+/// assert_eq!(&file[..], &[1, 2, 3]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct Decoder {
+    parser: Parser,
+    version: ProtocolVersion,
+    limits: Limits,
+    validation: Validation,
+    pending: Option<Pending>,
+}
+
+#[derive(Debug)]
+struct Pending {
+    packet: Packet,
+    expected: usize,
+    buffers: Vec<Bytes>,
+    /// Bytes received for this packet so far (text and attachments).
+    size: usize,
+}
+
+impl Decoder {
+    /// A decoder for one connection, with full payload validation (see [`Validation`]).
+    pub fn new(parser: Parser, version: ProtocolVersion, limits: Limits) -> Self {
+        Decoder {
+            parser,
+            version,
+            limits,
+            validation: Validation::Full,
+            pending: None,
+        }
+    }
+
+    /// Sets how much of each payload is checked at decode time.
+    pub fn with_validation(mut self, validation: Validation) -> Self {
+        self.validation = validation;
+        self
+    }
+
+    /// The parser this decoder reads.
+    pub fn parser(&self) -> Parser {
+        self.parser
+    }
+
+    /// The protocol version this decoder reads.
+    pub fn version(&self) -> ProtocolVersion {
+        self.version
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// True while the attachments of a binary packet are awaited.
+    pub fn is_reassembling(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// Drops a half-received binary packet (Node's `destroy`).
+    pub fn reset(&mut self) {
+        self.pending = None;
+    }
+
+    /// Decodes one engine.io message. `Ok(None)` means the message was an attachment and more are
+    /// expected (or a binary packet header whose attachments follow).
+    pub fn decode(&mut self, message: Message) -> Result<Option<Packet>, DecodeError> {
+        match message {
+            Message::Text(t) => self.decode_text(t),
+            Message::Binary(b) => self.decode_binary(b),
+        }
+    }
+
+    /// Decodes one engine.io text message.
+    pub fn decode_text(&mut self, text: ByteString) -> Result<Option<Packet>, DecodeError> {
+        let r = self.text_inner(text);
+        if r.is_err() {
+            self.pending = None;
+        }
+        r
+    }
+
+    /// Decodes one engine.io binary message.
+    pub fn decode_binary(&mut self, data: Bytes) -> Result<Option<Packet>, DecodeError> {
+        let r = self.binary_inner(data);
+        if r.is_err() {
+            self.pending = None;
+        }
+        r
+    }
+
+    fn text_inner(&mut self, text: ByteString) -> Result<Option<Packet>, DecodeError> {
+        if let Some(p) = &self.pending {
+            return Err(DecodeError::UnexpectedText {
+                missing: p.expected - p.buffers.len(),
+            });
+        }
+        match self.parser {
+            Parser::Json => {}
+            #[cfg(feature = "msgpack")]
+            Parser::Msgpack => return Err(DecodeError::TextWithMsgpack),
+        }
+        if text.len() > self.limits.max_message_size {
+            return Err(DecodeError::TooLarge {
+                max: self.limits.max_message_size,
+            });
+        }
+        let header = crate::json::decode_text(&text, self.version, &self.limits, self.validation)?;
+        if header.attachments == 0 {
+            return Ok(Some(header.packet));
+        }
+        self.pending = Some(Pending {
+            packet: header.packet,
+            expected: header.attachments,
+            // Bounded by `max_attachments`, checked by the header parser.
+            buffers: Vec::with_capacity(header.attachments),
+            size: text.len(),
+        });
+        Ok(None)
+    }
+
+    fn binary_inner(&mut self, data: Bytes) -> Result<Option<Packet>, DecodeError> {
+        if data.len() > self.limits.max_message_size {
+            return Err(DecodeError::TooLarge {
+                max: self.limits.max_message_size,
+            });
+        }
+        match self.parser {
+            Parser::Json => {}
+            #[cfg(feature = "msgpack")]
+            Parser::Msgpack => {
+                return crate::msgpack::decode(&data, self.version, &self.limits, self.validation)
+                    .map(Some);
+            }
+        }
+        let Some(pending) = &mut self.pending else {
+            return Err(DecodeError::UnexpectedBinary);
+        };
+        pending.size = pending.size.saturating_add(data.len());
+        if pending.size > self.limits.max_packet_size {
+            return Err(DecodeError::TooLarge {
+                max: self.limits.max_packet_size,
+            });
+        }
+        pending.buffers.push(data);
+        if pending.buffers.len() < pending.expected {
+            return Ok(None);
+        }
+        let Some(Pending {
+            mut packet,
+            buffers,
+            ..
+        }) = self.pending.take()
+        else {
+            return Err(DecodeError::UnexpectedBinary);
+        };
+        let args = match &mut packet.data {
+            PacketData::Event(e) => &mut e.args,
+            PacketData::Ack(a) => &mut a.args,
+            // Only binary events and acks announce attachments.
+            _ => return Err(DecodeError::UnexpectedBinary),
+        };
+        args.attachments = buffers;
+        if self.validation == Validation::Full {
+            crate::json::check_placeholders(args)?;
+        }
+        Ok(Some(packet))
+    }
+}

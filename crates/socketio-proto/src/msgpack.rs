@@ -1,0 +1,512 @@
+//! The msgpack parser, byte-compatible with npm `socket.io-msgpack-parser`: every packet is one
+//! binary message holding the packet object `{type, data, nsp, id}` as notepack writes it.
+//!
+//! Keys are written in the order Node's server creates them (notepack keeps insertion order):
+//! - `socket.emit` → `type, data, [id], nsp` (the id is set before `socket.packet` adds `nsp`);
+//! - acked broadcast (`broadcastWithAck`) → `type, data, nsp, id` ([`AckTemplate`]);
+//! - ack answer (`socket.ack`) → `id, type, data, nsp`;
+//! - `CONNECT` answer → `type, data: {sid, pid}, nsp`, with `pid: undefined` (`d4 00 00`) when
+//!   connection state recovery is off, exactly as notepack writes the undefined property;
+//! - `CONNECT_ERROR` → `type, data, nsp`; `DISCONNECT` → `type, nsp`.
+//!
+//! Decoding accepts the keys in any order, ignores unknown keys (the JS client adds `options`), and
+//! treats `undefined` values as absent, like JavaScript property access.
+
+use bytes::Bytes;
+use bytestring::ByteString;
+use serde::{Deserialize, Serialize};
+use socketio_msgpack::{Header, Reader, write};
+
+use crate::args::{Args, RawValue};
+use crate::encode::{AckTemplate, Encoded, Message};
+use crate::error::{ArgsError, DecodeError, EncodeError};
+use crate::json::{check_event, check_nsp};
+use crate::packet::{Ack, AckId, Event, Packet, PacketData, PacketType};
+use crate::ser::{self, ElementSink, Shape};
+use crate::{Limits, Parser, ProtocolVersion, Validation};
+
+const TYPE: &[u8] = b"\xa4type";
+const DATA: &[u8] = b"\xa4data";
+const NSP: &[u8] = b"\xa3nsp";
+const ID: &[u8] = b"\xa2id";
+
+// ---------------------------------------------------------------------------------------------
+// Decoding
+// ---------------------------------------------------------------------------------------------
+
+fn sub_str(data: &Bytes, s: &str) -> ByteString {
+    let base = data.as_ptr() as usize;
+    let p = s.as_ptr() as usize;
+    if p >= base && p + s.len() <= base + data.len() {
+        ByteString::try_from(data.slice_ref(s.as_bytes())).unwrap_or_else(|_| ByteString::from(s))
+    } else {
+        ByteString::from(s)
+    }
+}
+
+fn sub_bytes(data: &Bytes, b: &[u8]) -> Bytes {
+    let base = data.as_ptr() as usize;
+    let p = b.as_ptr() as usize;
+    if p >= base && p + b.len() <= base + data.len() {
+        data.slice_ref(b)
+    } else {
+        Bytes::copy_from_slice(b)
+    }
+}
+
+/// An integral number (floats holding an integer count, as `Number.isInteger` says).
+fn integer(h: Header) -> Option<i128> {
+    match h {
+        Header::UInt(u) => Some(i128::from(u)),
+        Header::Int(i) => Some(i128::from(i)),
+        Header::F32(f) => float_int(f64::from(f)),
+        Header::F64(f) => float_int(f),
+        _ => None,
+    }
+}
+
+fn float_int(f: f64) -> Option<i128> {
+    // Only the ranges that matter here (types 0..=4, ids up to 2^53) need exactness.
+    (f.is_finite() && f.fract() == 0.0 && f.abs() < 1e19).then_some(f as i128)
+}
+
+pub(crate) fn decode(
+    data: &Bytes,
+    _version: ProtocolVersion,
+    limits: &Limits,
+    _validation: Validation,
+) -> Result<Packet, DecodeError> {
+    let ml = limits.msgpack();
+    let mut r = Reader::new(data);
+    let entries = r.read_map_len()?;
+    let mut ty = None;
+    let mut nsp = None;
+    let mut payload: Option<(Header, &[u8])> = None;
+    let mut id = None;
+    for _ in 0..entries {
+        let key = match r.peek_header()? {
+            Header::Str(_) => Some(r.read_str()?),
+            _ => {
+                r.skip_value(&ml)?;
+                None
+            }
+        };
+        match key {
+            Some("type") => {
+                let h = r.read_header()?;
+                ty = Some(
+                    integer(h)
+                        .and_then(|n| u8::try_from(n).ok())
+                        .filter(|&n| n <= PacketType::ConnectError.as_u8())
+                        .and_then(PacketType::from_u8)
+                        .ok_or(DecodeError::UnknownType)?,
+                );
+            }
+            Some("nsp") => match r.peek_header()? {
+                Header::Str(len) => {
+                    if len as usize > limits.max_namespace_len {
+                        return Err(DecodeError::NamespaceTooLong {
+                            max: limits.max_namespace_len,
+                        });
+                    }
+                    let s = r.read_str()?;
+                    if !s.starts_with('/') {
+                        return Err(DecodeError::InvalidNamespace);
+                    }
+                    nsp = Some(s);
+                }
+                _ => return Err(DecodeError::InvalidNamespace),
+            },
+            Some("data") => {
+                let h = r.peek_header()?;
+                let span = r.value_span(&ml)?;
+                payload = (h != Header::Undefined).then_some((h, span));
+            }
+            Some("id") => {
+                let h = r.read_header()?;
+                id = match h {
+                    Header::Undefined => None,
+                    h => Some(
+                        integer(h)
+                            .and_then(|n| u64::try_from(n).ok())
+                            .and_then(AckId::new)
+                            .ok_or(DecodeError::InvalidAckId)?,
+                    ),
+                };
+            }
+            _ => r.skip_value(&ml)?,
+        }
+    }
+    let trailing = r.rest().len();
+    if trailing != 0 {
+        return Err(socketio_msgpack::Error::TrailingBytes(trailing).into());
+    }
+    let ty = ty.ok_or(DecodeError::UnknownType)?;
+    let nsp = sub_str(data, nsp.ok_or(DecodeError::InvalidNamespace)?);
+    let raw = |span: &[u8]| RawValue {
+        parser: Parser::Msgpack,
+        bytes: sub_bytes(data, span),
+        max_depth: limits.max_depth,
+    };
+
+    let packet_data = match ty {
+        PacketType::Connect => match payload {
+            None | Some((Header::Nil, _)) => PacketData::Connect(None),
+            Some((Header::Map(_), span)) => PacketData::Connect(Some(raw(span))),
+            Some(_) => return Err(DecodeError::InvalidPayload(ty)),
+        },
+        PacketType::Disconnect => match payload {
+            None => PacketData::Disconnect,
+            Some(_) => return Err(DecodeError::InvalidPayload(ty)),
+        },
+        PacketType::ConnectError => match payload {
+            None => return Err(DecodeError::MissingPayload(ty)),
+            Some((Header::Map(_) | Header::Str(_), span)) => PacketData::ConnectError(raw(span)),
+            Some(_) => return Err(DecodeError::InvalidPayload(ty)),
+        },
+        PacketType::Event => {
+            let (n, span) = match payload {
+                None => return Err(DecodeError::MissingPayload(ty)),
+                Some((Header::Array(n), span)) => (n, span),
+                Some(_) => return Err(DecodeError::InvalidPayload(ty)),
+            };
+            if n == 0 {
+                return Err(DecodeError::MissingEventName);
+            }
+            let mut ar = Reader::new(span);
+            ar.read_array_len()?;
+            let name = match ar.peek_header()? {
+                Header::Str(_) => ar.read_str()?,
+                _ => return Err(DecodeError::EventNameNotString),
+            };
+            if crate::packet::is_reserved_event(name) {
+                return Err(DecodeError::ReservedEventName(ByteString::from(name)));
+            }
+            PacketData::Event(Event {
+                name: sub_str(data, name),
+                args: Args {
+                    parser: Parser::Msgpack,
+                    array: sub_bytes(data, span),
+                    skip: 1,
+                    rest: ar.position(),
+                    count: n as usize - 1,
+                    attachments: Vec::new(),
+                    max_depth: limits.max_depth,
+                },
+                ack: id,
+            })
+        }
+        PacketType::Ack => {
+            let id = id.ok_or(DecodeError::MissingAckId)?;
+            let (n, span) = match payload {
+                None => return Err(DecodeError::MissingPayload(ty)),
+                Some((Header::Array(n), span)) => (n, span),
+                Some(_) => return Err(DecodeError::InvalidPayload(ty)),
+            };
+            PacketData::Ack(Ack {
+                id,
+                args: Args {
+                    parser: Parser::Msgpack,
+                    array: sub_bytes(data, span),
+                    skip: 0,
+                    rest: array_header_len(n as usize),
+                    count: n as usize,
+                    attachments: Vec::new(),
+                    max_depth: limits.max_depth,
+                },
+            })
+        }
+        // Filtered above: the msgpack parser has no binary packet types.
+        PacketType::BinaryEvent | PacketType::BinaryAck => return Err(DecodeError::UnknownType),
+    };
+    Ok(Packet {
+        nsp,
+        data: packet_data,
+    })
+}
+
+pub(crate) fn deserialize_args<'de, T: Deserialize<'de>>(args: &'de Args) -> Result<T, ArgsError> {
+    let mut r = Reader::new(args.msgpack_elements());
+    let count = u32::try_from(args.count).map_err(|_| socketio_msgpack::Error::LengthLimit)?;
+    Ok(socketio_msgpack::from_elements(
+        &mut r,
+        count,
+        &crate::limits::msgpack_limits(args.max_depth),
+    )?)
+}
+
+pub(crate) fn args_to_values(args: &Args) -> Result<Vec<serde_json::Value>, ArgsError> {
+    let l = crate::limits::msgpack_limits(args.max_depth);
+    let mut r = Reader::new(args.msgpack_elements());
+    // `count` was checked against the message when decoded, or produced by our encoder.
+    let mut out = Vec::with_capacity(args.count.min(r.rest().len()));
+    for _ in 0..args.count {
+        out.push(socketio_msgpack::value_from_reader(&mut r, &l)?);
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encoding
+// ---------------------------------------------------------------------------------------------
+
+pub(crate) fn array_header_len(n: usize) -> usize {
+    if n < 16 {
+        1
+    } else if n < 0x10000 {
+        3
+    } else {
+        5
+    }
+}
+
+fn len32(n: usize) -> Result<u32, EncodeError> {
+    u32::try_from(n)
+        .map_err(|_| socketio_msgpack::Error::Unsupported("more than u32::MAX items").into())
+}
+
+struct MsgpackSink<'a> {
+    out: &'a mut Vec<u8>,
+}
+
+impl ElementSink for MsgpackSink<'_> {
+    type Error = socketio_msgpack::Error;
+    fn element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), Self::Error> {
+        socketio_msgpack::to_writer(self.out, value)
+    }
+}
+
+/// Writes `[name?, ...args]`; returns the number of args.
+fn write_args_array<T: ?Sized + Serialize>(
+    out: &mut Vec<u8>,
+    name: Option<&str>,
+    value: &T,
+    shape: Shape,
+) -> Result<usize, EncodeError> {
+    let extra = usize::from(name.is_some());
+    let known = match shape {
+        Shape::Unit => Some(0),
+        Shape::One => Some(1),
+        Shape::Seq(n) => n,
+    };
+    match known {
+        Some(n) => {
+            write::array_len(out, len32(n + extra)?);
+            if let Some(name) = name {
+                write::str(out, name);
+            }
+            let written = ser::write_args(value, shape, &mut MsgpackSink { out })?;
+            if written != n {
+                return Err(socketio_msgpack::Error::Custom(
+                    "sequence length differs from its announced length".into(),
+                )
+                .into());
+            }
+            Ok(n)
+        }
+        None => {
+            // A sequence of unknown length: write the elements, then put the header in front.
+            let pos = out.len();
+            let n = ser::write_args(value, shape, &mut MsgpackSink { out })?;
+            let mut head = Vec::with_capacity(5 + name.map_or(0, |s| s.len() + 5));
+            write::array_len(&mut head, len32(n + extra)?);
+            if let Some(name) = name {
+                write::str(&mut head, name);
+            }
+            out.splice(pos..pos, head);
+            Ok(n)
+        }
+    }
+}
+
+/// `Args::new` for msgpack: returns (count, offset of the first element).
+pub(crate) fn write_array_of_args<T: ?Sized + Serialize>(
+    out: &mut Vec<u8>,
+    value: &T,
+    shape: Shape,
+) -> Result<(usize, usize), EncodeError> {
+    let n = write_args_array(out, None, value, shape)?;
+    Ok((n, array_header_len(n)))
+}
+
+pub(crate) fn write_connect_ok(out: &mut Vec<u8>, sid: &str, pid: Option<&str>) {
+    write::map_len(out, 2);
+    write::str(out, "sid");
+    write::str(out, sid);
+    write::str(out, "pid");
+    match pid {
+        Some(pid) => write::str(out, pid),
+        None => write::undefined(out),
+    }
+}
+
+fn binary(out: Vec<u8>) -> Encoded {
+    Encoded {
+        packet: Message::Binary(Bytes::from(out)),
+        attachments: Vec::new(),
+    }
+}
+
+fn write_nsp(out: &mut Vec<u8>, nsp: &str) {
+    out.extend_from_slice(NSP);
+    write::str(out, nsp);
+}
+
+fn write_type(out: &mut Vec<u8>, ty: PacketType) {
+    out.extend_from_slice(TYPE);
+    write::uint(out, u64::from(ty.as_u8()));
+}
+
+pub(crate) fn encode_event<T: ?Sized + Serialize>(
+    nsp: &str,
+    event: &str,
+    args: &T,
+    ack: Option<AckId>,
+) -> Result<Encoded, EncodeError> {
+    check_nsp(nsp)?;
+    check_event(event)?;
+    let mut out = Vec::with_capacity(32 + nsp.len() + event.len() + 64);
+    write::map_len(&mut out, if ack.is_some() { 4 } else { 3 });
+    write_type(&mut out, PacketType::Event);
+    out.extend_from_slice(DATA);
+    write_args_array(&mut out, Some(event), args, ser::shape(args))?;
+    if let Some(id) = ack {
+        out.extend_from_slice(ID);
+        write::uint(&mut out, id.get());
+    }
+    write_nsp(&mut out, nsp);
+    Ok(binary(out))
+}
+
+pub(crate) fn encode_ack<T: ?Sized + Serialize>(
+    nsp: &str,
+    id: AckId,
+    args: &T,
+) -> Result<Encoded, EncodeError> {
+    check_nsp(nsp)?;
+    let mut out = Vec::with_capacity(32 + nsp.len() + 64);
+    write::map_len(&mut out, 4);
+    out.extend_from_slice(ID);
+    write::uint(&mut out, id.get());
+    write_type(&mut out, PacketType::Ack);
+    out.extend_from_slice(DATA);
+    write_args_array(&mut out, None, args, ser::shape(args))?;
+    write_nsp(&mut out, nsp);
+    Ok(binary(out))
+}
+
+pub(crate) fn event_template<T: ?Sized + Serialize>(
+    nsp: &str,
+    event: &str,
+    args: &T,
+) -> Result<AckTemplate, EncodeError> {
+    check_nsp(nsp)?;
+    check_event(event)?;
+    let mut out = Vec::with_capacity(32 + nsp.len() + event.len() + 64);
+    write::map_len(&mut out, 4);
+    write_type(&mut out, PacketType::Event);
+    out.extend_from_slice(DATA);
+    write_args_array(&mut out, Some(event), args, ser::shape(args))?;
+    write_nsp(&mut out, nsp);
+    out.extend_from_slice(ID);
+    let split = out.len();
+    Ok(AckTemplate {
+        parser: Parser::Msgpack,
+        buf: Bytes::from(out),
+        split,
+        attachments: Vec::new(),
+    })
+}
+
+pub(crate) fn encode_connect_ok(
+    nsp: &str,
+    sid: &str,
+    pid: Option<&str>,
+) -> Result<Encoded, EncodeError> {
+    check_nsp(nsp)?;
+    let mut out = Vec::with_capacity(40 + nsp.len() + sid.len() + pid.map_or(0, str::len));
+    write::map_len(&mut out, 3);
+    write_type(&mut out, PacketType::Connect);
+    out.extend_from_slice(DATA);
+    write_connect_ok(&mut out, sid, pid);
+    write_nsp(&mut out, nsp);
+    Ok(binary(out))
+}
+
+pub(crate) fn encode_simple<T: ?Sized + Serialize>(
+    ty: PacketType,
+    nsp: &str,
+    data: Option<&T>,
+) -> Result<Encoded, EncodeError> {
+    check_nsp(nsp)?;
+    let mut out = Vec::with_capacity(32 + nsp.len());
+    write::map_len(&mut out, if data.is_some() { 3 } else { 2 });
+    write_type(&mut out, ty);
+    if let Some(data) = data {
+        out.extend_from_slice(DATA);
+        socketio_msgpack::to_writer(&mut out, data)?;
+    }
+    write_nsp(&mut out, nsp);
+    Ok(binary(out))
+}
+
+fn write_raw(out: &mut Vec<u8>, v: &RawValue) -> Result<(), EncodeError> {
+    v.check_parser(Parser::Msgpack)?;
+    out.extend_from_slice(DATA);
+    out.extend_from_slice(&v.bytes);
+    Ok(())
+}
+
+pub(crate) fn encode_packet(packet: &Packet) -> Result<Encoded, EncodeError> {
+    let nsp: &str = &packet.nsp;
+    check_nsp(nsp)?;
+    let mut out = Vec::with_capacity(32 + nsp.len());
+    match &packet.data {
+        PacketData::Connect(v) => {
+            write::map_len(&mut out, if v.is_some() { 3 } else { 2 });
+            write_type(&mut out, PacketType::Connect);
+            if let Some(v) = v {
+                write_raw(&mut out, v)?;
+            }
+        }
+        PacketData::Disconnect => {
+            write::map_len(&mut out, 2);
+            write_type(&mut out, PacketType::Disconnect);
+        }
+        PacketData::ConnectError(v) => {
+            write::map_len(&mut out, 3);
+            write_type(&mut out, PacketType::ConnectError);
+            write_raw(&mut out, v)?;
+        }
+        PacketData::Event(e) => {
+            check_event(&e.name)?;
+            e.args.check_parser(Parser::Msgpack)?;
+            let elements = e.args.msgpack_elements();
+            out.reserve(e.name.len() + elements.len() + 16);
+            write::map_len(&mut out, if e.ack.is_some() { 4 } else { 3 });
+            write_type(&mut out, PacketType::Event);
+            out.extend_from_slice(DATA);
+            write::array_len(&mut out, len32(e.args.count + 1)?);
+            write::str(&mut out, &e.name);
+            out.extend_from_slice(elements);
+            if let Some(id) = e.ack {
+                out.extend_from_slice(ID);
+                write::uint(&mut out, id.get());
+            }
+        }
+        PacketData::Ack(a) => {
+            a.args.check_parser(Parser::Msgpack)?;
+            let elements = a.args.msgpack_elements();
+            out.reserve(elements.len() + 16);
+            write::map_len(&mut out, 4);
+            out.extend_from_slice(ID);
+            write::uint(&mut out, a.id.get());
+            write_type(&mut out, PacketType::Ack);
+            out.extend_from_slice(DATA);
+            write::array_len(&mut out, len32(a.args.count)?);
+            out.extend_from_slice(elements);
+        }
+    }
+    write_nsp(&mut out, nsp);
+    Ok(binary(out))
+}

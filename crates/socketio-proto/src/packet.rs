@@ -1,0 +1,286 @@
+//! The Socket.IO packet model: what a packet means, independent of how a parser writes it.
+
+use bytes::Bytes;
+use bytestring::ByteString;
+
+use crate::args::{Args, RawValue};
+
+/// The type of a Socket.IO packet, as the number that identifies it on the wire.
+///
+/// `BinaryEvent` and `BinaryAck` exist only in the default (JSON) parser's encoding: in the
+/// [`Packet`] model an event or an ack *with attachments* is simply an [`Event`] or an [`Ack`]
+/// whose [`Args::attachments`] are not empty, exactly as Node's decoder turns them back into
+/// `EVENT` / `ACK` packets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum PacketType {
+    /// `0`: asks to join a namespace (client), or accepts the request (server).
+    Connect = 0,
+    /// `1`: leaves a namespace.
+    Disconnect = 1,
+    /// `2`: an event with arguments.
+    Event = 2,
+    /// `3`: the answer to an event that carried an ack id.
+    Ack = 3,
+    /// `4`: refuses a namespace connection (`ERROR` in protocol v4).
+    ConnectError = 4,
+    /// `5`: an event with binary attachments (JSON parser only).
+    BinaryEvent = 5,
+    /// `6`: an ack with binary attachments (JSON parser only).
+    BinaryAck = 6,
+}
+
+impl PacketType {
+    /// The packet type for a wire number, if there is one.
+    pub const fn from_u8(n: u8) -> Option<Self> {
+        Some(match n {
+            0 => PacketType::Connect,
+            1 => PacketType::Disconnect,
+            2 => PacketType::Event,
+            3 => PacketType::Ack,
+            4 => PacketType::ConnectError,
+            5 => PacketType::BinaryEvent,
+            6 => PacketType::BinaryAck,
+            _ => return None,
+        })
+    }
+
+    /// The wire number.
+    pub const fn as_u8(self) -> u8 {
+        self as u8
+    }
+
+    /// The ASCII digit that starts this packet in the JSON parser's encoding.
+    pub(crate) const fn digit(self) -> u8 {
+        b'0' + self as u8
+    }
+}
+
+/// The name of the main namespace.
+pub const MAIN_NAMESPACE: &str = "/";
+
+/// Event names that carry a special meaning in Node's socket.io and that a peer may therefore
+/// neither send nor receive as ordinary events (`RESERVED_EVENTS` in `socket.io-parser`).
+///
+/// Node's decoder treats an `EVENT` packet named like one of these as an invalid payload and the
+/// server closes the connection (`"parse error"`); [`Decoder`](crate::Decoder) returns
+/// [`DecodeError::ReservedEventName`](crate::DecodeError::ReservedEventName) for the same input,
+/// and the encoders refuse to write them, as Node's `emit` throws.
+pub const RESERVED_EVENTS: [&str; 6] = [
+    "connect",
+    "connect_error",
+    "disconnect",
+    "disconnecting",
+    "newListener",
+    "removeListener",
+];
+
+/// True when `name` is one of the [`RESERVED_EVENTS`].
+pub fn is_reserved_event(name: &str) -> bool {
+    RESERVED_EVENTS.contains(&name)
+}
+
+/// An acknowledgement id: a non-negative integer within JavaScript's safe-integer range
+/// (`0..=2^53-1`), since Node reads it as a `Number`.
+///
+/// ```
+/// use socketio_proto::AckId;
+/// assert_eq!(AckId::new(12).map(AckId::get), Some(12));
+/// assert!(AckId::new(1 << 53).is_none());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AckId(u64);
+
+impl AckId {
+    /// The largest id: `Number.MAX_SAFE_INTEGER` (`2^53 - 1`).
+    pub const MAX: AckId = AckId((1 << 53) - 1);
+    /// Zero, where Node's counters start.
+    pub const ZERO: AckId = AckId(0);
+
+    /// The id `n`, or `None` when `n` exceeds [`AckId::MAX`].
+    pub const fn new(n: u64) -> Option<Self> {
+        if n <= Self::MAX.0 {
+            Some(AckId(n))
+        } else {
+            None
+        }
+    }
+
+    /// The id as an integer.
+    pub const fn get(self) -> u64 {
+        self.0
+    }
+
+    /// The next id, wrapping to zero after [`AckId::MAX`] (a counter never reaches it in practice,
+    /// but wrapping keeps it valid).
+    pub const fn next(self) -> Self {
+        if self.0 >= Self::MAX.0 {
+            AckId(0)
+        } else {
+            AckId(self.0 + 1)
+        }
+    }
+}
+
+impl From<u32> for AckId {
+    fn from(n: u32) -> Self {
+        AckId(u64::from(n))
+    }
+}
+
+impl TryFrom<u64> for AckId {
+    type Error = AckIdOutOfRange;
+    fn try_from(n: u64) -> Result<Self, Self::Error> {
+        AckId::new(n).ok_or(AckIdOutOfRange(n))
+    }
+}
+
+impl std::fmt::Display for AckId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// The error of `AckId::try_from` for a value above [`AckId::MAX`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("ack id {0} exceeds 2^53-1")]
+pub struct AckIdOutOfRange(pub u64);
+
+/// One Socket.IO packet: a namespace and what is sent to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Packet {
+    /// The namespace, `"/"` for the main one. In protocol v4 it may carry a query string
+    /// (`/admin?token=1`); see [`split_namespace_query`](crate::split_namespace_query).
+    pub nsp: ByteString,
+    /// The packet itself.
+    pub data: PacketData,
+}
+
+/// What a [`Packet`] carries, by packet type.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum PacketData {
+    /// `CONNECT`. From a client: the optional `auth` object. From a v5 server: the answer
+    /// `{"sid":..}` (or `{"sid":..,"pid":..}` with connection state recovery), see
+    /// [`RawValue::connect_ok`]. Always `None` in protocol v4.
+    Connect(Option<RawValue>),
+    /// `DISCONNECT`.
+    Disconnect,
+    /// `EVENT` or `BINARY_EVENT`.
+    Event(Event),
+    /// `ACK` or `BINARY_ACK`.
+    Ack(Ack),
+    /// `CONNECT_ERROR`: in v5 an object `{"message":..,"data":..}`, in v4 usually a string.
+    ConnectError(RawValue),
+}
+
+/// An event: its name, its arguments (kept raw until asked for) and an optional ack id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// The event name (always a string, never one of the [`RESERVED_EVENTS`]).
+    pub name: ByteString,
+    /// The arguments after the name.
+    pub args: Args,
+    /// Present when the sender waits for an [`Ack`].
+    pub ack: Option<AckId>,
+}
+
+/// The answer to an event that carried an ack id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ack {
+    /// The id of the event answered.
+    pub id: AckId,
+    /// The answer's arguments.
+    pub args: Args,
+}
+
+impl Packet {
+    /// The packet type this packet is written with by the JSON parser (binary variants when the
+    /// arguments have attachments).
+    pub fn packet_type(&self) -> PacketType {
+        match &self.data {
+            PacketData::Connect(_) => PacketType::Connect,
+            PacketData::Disconnect => PacketType::Disconnect,
+            PacketData::Event(e) if e.args.attachments().is_empty() => PacketType::Event,
+            PacketData::Event(_) => PacketType::BinaryEvent,
+            PacketData::Ack(a) if a.args.attachments().is_empty() => PacketType::Ack,
+            PacketData::Ack(_) => PacketType::BinaryAck,
+            PacketData::ConnectError(_) => PacketType::ConnectError,
+        }
+    }
+
+    /// The binary attachments that follow this packet (JSON parser), empty for most packets.
+    pub fn attachments(&self) -> &[Bytes] {
+        match &self.data {
+            PacketData::Event(e) => e.args.attachments(),
+            PacketData::Ack(a) => a.args.attachments(),
+            _ => &[],
+        }
+    }
+}
+
+/// Splits a protocol v4 namespace such as `/admin?token=1` into the path and the query string
+/// (without `?`), as Node's server does with `url.parse(packet.nsp)`. Zero-copy.
+///
+/// ```
+/// use socketio_proto::split_namespace_query;
+/// let (path, query) = split_namespace_query(&"/admin?token=1".into());
+/// assert_eq!((&*path, query.as_deref()), ("/admin", Some("token=1")));
+/// ```
+#[cfg(feature = "v4")]
+pub fn split_namespace_query(nsp: &ByteString) -> (ByteString, Option<ByteString>) {
+    match nsp.find('?') {
+        Some(q) => {
+            let path = nsp.slice_ref(nsp.get(..q).unwrap_or_default());
+            let query = nsp.slice_ref(nsp.get(q + 1..).unwrap_or_default());
+            (path, Some(query))
+        }
+        None => (nsp.clone(), None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packet_type_numbers() {
+        for n in 0..=6u8 {
+            let t = PacketType::from_u8(n).expect("valid");
+            assert_eq!(t.as_u8(), n);
+            assert_eq!(t.digit(), b'0' + n);
+        }
+        assert_eq!(PacketType::from_u8(7), None);
+    }
+
+    #[test]
+    fn ack_id_range() {
+        assert_eq!(AckId::new(0), Some(AckId::ZERO));
+        assert_eq!(AckId::new(9_007_199_254_740_991), Some(AckId::MAX));
+        assert_eq!(AckId::new(9_007_199_254_740_992), None);
+        assert_eq!(AckId::try_from(u64::MAX), Err(AckIdOutOfRange(u64::MAX)));
+        assert_eq!(AckId::MAX.next(), AckId::ZERO);
+        assert_eq!(AckId::ZERO.next().get(), 1);
+        assert_eq!(AckId::from(7u32).to_string(), "7");
+    }
+
+    #[test]
+    fn reserved_events() {
+        for name in RESERVED_EVENTS {
+            assert!(is_reserved_event(name));
+        }
+        assert!(!is_reserved_event("message"));
+        assert!(!is_reserved_event("Connect"));
+    }
+
+    #[cfg(feature = "v4")]
+    #[test]
+    fn namespace_query() {
+        let (p, q) = split_namespace_query(&"/admin".into());
+        assert_eq!((&*p, q), ("/admin", None));
+        let (p, q) = split_namespace_query(&"/?a=1&b=2".into());
+        assert_eq!((&*p, q.as_deref()), ("/", Some("a=1&b=2")));
+        let (p, q) = split_namespace_query(&"/x?".into());
+        assert_eq!((&*p, q.as_deref()), ("/x", Some("")));
+    }
+}
