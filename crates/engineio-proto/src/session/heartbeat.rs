@@ -8,6 +8,8 @@
 
 use std::time::{Duration, Instant};
 
+use super::after;
+
 /// What a timer expiry asks the session to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Action {
@@ -55,10 +57,10 @@ impl Heartbeat {
     /// The session is open: arm the timers.
     pub(super) fn start(&mut self, now: Instant) {
         if self.pinger {
-            self.next_ping = Some(now + self.interval);
+            self.next_ping = Some(after(now, self.interval));
             self.deadline = None;
         } else {
-            self.deadline = Some(now + self.window());
+            self.deadline = Some(after(now, self.window()));
         }
     }
 
@@ -67,7 +69,7 @@ impl Heartbeat {
         if self.pinger {
             self.timeout
         } else {
-            self.interval + self.timeout
+            self.interval.saturating_add(self.timeout)
         }
     }
 
@@ -77,14 +79,14 @@ impl Heartbeat {
 
     /// Answering side: a ping arrived.
     pub(super) fn ping_received(&mut self, now: Instant) {
-        self.deadline = Some(now + self.window());
+        self.deadline = Some(after(now, self.window()));
     }
 
     /// Pinging side: a pong arrived. As Node's `refresh()` of its interval timer, an unsolicited
     /// pong also postpones the next ping.
     pub(super) fn pong_received(&mut self, now: Instant) {
         self.deadline = None;
-        self.next_ping = Some(now + self.interval);
+        self.next_ping = Some(after(now, self.interval));
     }
 
     pub(super) fn timeout(&self) -> Option<Instant> {
@@ -99,7 +101,7 @@ impl Heartbeat {
         if let Some(deadline) = self.deadline {
             if now >= deadline {
                 let window = self.window();
-                let extended = self.last_packet + window;
+                let extended = after(self.last_packet, window);
                 if extended > now {
                     self.deadline = Some(extended);
                 } else {
@@ -112,7 +114,7 @@ impl Heartbeat {
         if let Some(next) = self.next_ping {
             if now >= next {
                 self.next_ping = None;
-                self.deadline = Some(now + self.timeout);
+                self.deadline = Some(after(now, self.timeout));
                 return Action::SendPing;
             }
         }

@@ -400,19 +400,26 @@ impl<R: Role> Session<R> {
 
     /// Closes the session from this side: queued packets are flushed first and, on polling, a
     /// `close` packet follows them; then [`Event::Closed`] reports `reason` (Node uses
-    /// [`CloseReason::ForcedClose`]). A server polling session waits up to
-    /// [`Config::close_timeout`] for a GET to carry the `close` packet, except with
-    /// [`CloseReason::ServerShuttingDown`], which does not wait. Does nothing once closing.
+    /// [`CloseReason::ForcedClose`]). On polling the session waits up to
+    /// [`Config::close_timeout`] for a request to carry the `close` packet (a server for the
+    /// next GET, a client for its POST in flight), except a server with
+    /// [`CloseReason::ServerShuttingDown`], which does not wait for a GET. A client that has
+    /// not completed the handshake closes at once. Does nothing once closing.
     pub fn close(&mut self, reason: CloseReason, now: Instant) {
         if !matches!(self.state, State::Open | State::AwaitingOpen) {
             return;
         }
         self.abort_upgrade();
+        if self.state == State::AwaitingOpen {
+            // No session id yet: nothing can be flushed.
+            self.finish_close(reason, None);
+            return;
+        }
         let on_polling = self.transport == TransportKind::Polling && !self.polling_gone;
         if on_polling {
             self.queue.push_back(Packet::Close);
         }
-        let deadline = (R::IS_SERVER && on_polling).then(|| now + self.config.close_timeout);
+        let deadline = on_polling.then(|| after(now, self.config.close_timeout));
         self.state = State::Closing { reason, deadline };
         if R::IS_SERVER
             && on_polling
@@ -725,7 +732,7 @@ impl<R: Role> Session<R> {
             && self.config.upgrades.contains(&TransportKind::WebSocket)
         {
             self.upgrade = Upgrade::Connecting {
-                deadline: now + self.config.upgrade_timeout,
+                deadline: after(now, self.config.upgrade_timeout),
             };
             self.instructions
                 .push_back(Transmit::Connect(TransportKind::WebSocket));
@@ -803,6 +810,19 @@ fn transport_name(transport: TransportKind) -> Str {
 fn duration_ms(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
+
+/// `now + duration`, never panicking on overflow, and always strictly later than `now` so that a
+/// timer that fired is never still due (a zero duration, from a peer's handshake or a config,
+/// counts as one millisecond).
+fn after(now: Instant, duration: Duration) -> Instant {
+    let duration = duration.max(Duration::from_millis(1));
+    now.checked_add(duration)
+        .or_else(|| now.checked_add(FAR_FUTURE))
+        .unwrap_or(now)
+}
+
+/// Stands for "never" where a duration does not fit in an `Instant`.
+const FAR_FUTURE: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
 fn min_opt(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
     match (a, b) {

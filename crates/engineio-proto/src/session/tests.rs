@@ -1335,3 +1335,63 @@ fn client_keeps_one_get_and_one_post_in_flight() {
     client.handle_poll_done(now);
     assert_eq!(drain(&mut client), vec![(Transmit::Poll, vec![])]);
 }
+
+#[test]
+fn extreme_handshake_timers_from_the_server_do_not_panic() {
+    let now = Instant::now();
+    for (interval, timeout) in [(u64::MAX, u64::MAX), (0, 0), (u64::MAX, 0)] {
+        let mut client = Session::connect(Config::default(), WS, now);
+        let open = OpenPacket {
+            sid: Str::from_static("s"),
+            upgrades: vec![],
+            ping_interval: interval,
+            ping_timeout: timeout,
+            max_payload: 0,
+        };
+        client.handle_packet(Packet::Open(open), WS, now);
+        let at = client.poll_timeout().unwrap();
+        assert!(at > now);
+        client.handle_timeout(at);
+        assert!(client.poll_timeout().is_none_or(|next| next > at) || client.is_closed());
+    }
+}
+
+#[test]
+fn client_close_before_the_handshake_is_immediate() {
+    let now = Instant::now();
+    let mut client = Session::connect(Config::default(), POLLING, now);
+    assert_eq!(drain(&mut client), vec![(Transmit::Poll, vec![])]);
+    client.send(text("never sent")).unwrap();
+    client.close(CloseReason::ForcedClose, now);
+    assert_eq!(events(&mut client), vec![closed(CloseReason::ForcedClose)]);
+    // The handshake GET in flight is abandoned.
+    assert_eq!(drain(&mut client), vec![(Transmit::Close(POLLING), vec![])]);
+}
+
+#[test]
+fn client_polling_close_gives_up_when_the_post_never_ends() {
+    let mut pair = Pair::new(
+        Config {
+            allow_upgrades: false,
+            ..Config::default()
+        },
+        Config::default(),
+        POLLING,
+    );
+    pair.drive();
+    let now = pair.now;
+    pair.client.send(text("a")).unwrap();
+    let mut out = Vec::new();
+    assert_eq!(
+        pair.client.poll_transmit(&mut out),
+        Some(Transmit::Send(POLLING))
+    );
+    // The POST hangs; the close packet waits behind it, then the session gives up.
+    pair.client.close(CloseReason::ForcedClose, now);
+    assert_eq!(pair.client.poll_transmit(&mut out), None);
+    pair.client.handle_timeout(now + secs(30));
+    assert_eq!(
+        events(&mut pair.client).last(),
+        Some(&closed(CloseReason::ForcedClose))
+    );
+}

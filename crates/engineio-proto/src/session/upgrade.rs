@@ -15,7 +15,7 @@
 
 use std::time::Instant;
 
-use super::{Event, Role, Session, State, Transmit, UpgradeError};
+use super::{Event, Role, Session, State, Transmit, UpgradeError, after};
 use crate::{Packet, TransportKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,7 +100,7 @@ impl<R: Role> Session<R> {
         }
         self.websocket_gone = false;
         self.upgrade = Upgrade::AwaitingProbe {
-            deadline: now + self.config.upgrade_timeout,
+            deadline: after(now, self.config.upgrade_timeout),
         };
         Ok(())
     }
@@ -115,7 +115,7 @@ impl<R: Role> Session<R> {
         self.probe_queue
             .push_back(Packet::Ping(crate::Str::from_static("probe")));
         self.upgrade = Upgrade::AwaitingProbe {
-            deadline: now + self.config.upgrade_timeout,
+            deadline: after(now, self.config.upgrade_timeout),
         };
     }
 
@@ -132,7 +132,7 @@ impl<R: Role> Session<R> {
                         .push_back(Packet::Pong(crate::Str::from_static("probe")));
                     self.upgrade = Upgrade::AwaitingUpgradePacket {
                         deadline,
-                        next_noop: now + self.config.upgrade_noop_interval,
+                        next_noop: after(now, self.config.upgrade_noop_interval),
                         noop_due: true,
                     };
                 }
@@ -212,7 +212,7 @@ impl<R: Role> Session<R> {
                 ..
             } if now >= *next_noop => {
                 *noop_due = true;
-                *next_noop = now + self.config.upgrade_noop_interval;
+                *next_noop = after(now, self.config.upgrade_noop_interval);
             }
             _ => {}
         }
