@@ -282,6 +282,7 @@ impl Packet {
             Self::Open(open) => open.json_len(version),
             Self::Close | Self::Upgrade | Self::Noop => 0,
             Self::Ping(data) | Self::Pong(data) | Self::Message(data) => data.len(),
+            // The leading 1 counts the `b`.
             Self::Binary(data) => base64_prefix(version).len() - 1 + base64_len(data.len()),
         }
     }
