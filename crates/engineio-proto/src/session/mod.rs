@@ -24,6 +24,38 @@
 //! and [`Session::poll_event`] until they return `None`, then re-arm its timer with
 //! [`Session::poll_timeout`]. The order in which it drains those two does not matter.
 //!
+//! ```
+//! use std::time::{Duration, Instant};
+//! use engineio_proto::session::{Config, Event, Session, Transmit};
+//! use engineio_proto::{Packet, TransportKind};
+//!
+//! let mut now = Instant::now();
+//! let mut session = Session::accept("sid".into(), Config::default(), TransportKind::Polling, now);
+//! session.handle_poll_request(now).unwrap(); // the handshake GET
+//! let mut out = Vec::new();
+//! while let Some(transmit) = session.poll_transmit(&mut out) {
+//!     match transmit {
+//!         // Encode `out` as one payload and answer the held GET with it.
+//!         Transmit::Send(TransportKind::Polling) => assert!(matches!(out[0], Packet::Open(_))),
+//!         // One WebSocket message per packet.
+//!         Transmit::Send(TransportKind::WebSocket) => {}
+//!         // Close that transport (for polling: release a held GET with a noop).
+//!         Transmit::Close(_) => {}
+//!         Transmit::Poll | Transmit::Connect(_) => unreachable!("client only"),
+//!     }
+//!     out.clear();
+//! }
+//! while let Some(event) = session.poll_event() {
+//!     // Hand messages to the layer above; drop the session on `Event::Closed`.
+//!     let _ = event;
+//! }
+//! // Arm the timer (here: the first ping, 25 s on); when it fires, feed the time back in.
+//! let at = session.poll_timeout().unwrap();
+//! assert_eq!(at, now + Duration::from_secs(25));
+//! now = at;
+//! session.handle_timeout(now);
+//! ```
+//!
 //! # States
 //!
 //! ```text
@@ -54,6 +86,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::marker::PhantomData;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::{OpenPacket, Packet, PacketType, ProtocolVersion, Str, TransportKind};
@@ -148,7 +181,8 @@ struct Polling {
 /// assert_eq!(server.poll_event(), Some(Event::Message("hi".into())));
 /// ```
 pub struct Session<R: Role> {
-    config: Config,
+    /// Shared by every session of a server: one allocation, not one per connection.
+    config: Arc<Config>,
     state: State,
     /// The transport messages flow on.
     transport: TransportKind,
@@ -195,7 +229,13 @@ impl Session<Server> {
     /// packet (with `upgrades: ["websocket"]` on polling when upgrades are allowed, `[]` on a
     /// WebSocket). On polling the handshake GET is not implied: report it with
     /// [`Session::handle_poll_request`] so that the `open` packet answers it.
-    pub fn accept(sid: Str, config: Config, transport: TransportKind, now: Instant) -> Self {
+    pub fn accept(
+        sid: Str,
+        config: impl Into<Arc<Config>>,
+        transport: TransportKind,
+        now: Instant,
+    ) -> Self {
+        let config = config.into();
         let upgrades = if transport == TransportKind::Polling && config.allow_upgrades {
             config
                 .upgrades
@@ -261,7 +301,8 @@ impl Session<Client> {
     /// Starts a client session over `transport`. The driver opens that transport itself; on
     /// polling the first [`Transmit::Poll`] is the handshake GET. Messages sent before the
     /// handshake completes are queued.
-    pub fn connect(config: Config, transport: TransportKind, now: Instant) -> Self {
+    pub fn connect(config: impl Into<Arc<Config>>, transport: TransportKind, now: Instant) -> Self {
+        let config = config.into();
         let mut session = Self::new(config, transport, State::AwaitingOpen, now);
         if transport == TransportKind::Polling {
             session.instructions.push_back(Transmit::Poll);
@@ -298,7 +339,7 @@ impl Session<Client> {
 }
 
 impl<R: Role> Session<R> {
-    fn new(config: Config, transport: TransportKind, state: State, now: Instant) -> Self {
+    fn new(config: Arc<Config>, transport: TransportKind, state: State, now: Instant) -> Self {
         let heartbeat = Heartbeat::new(
             config.ping_interval,
             config.ping_timeout,
