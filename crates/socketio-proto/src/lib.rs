@@ -52,8 +52,7 @@
 //!   Node's parser lets it through, but no socket.io client API produces one.
 //! - Reserved event names are refused for both parsers (Node's msgpack parser does not check them,
 //!   which lets a client fire the server's own `disconnect` listeners).
-//! - `CONNECT_ERROR` data may be a string or an object for both parsers (Node's msgpack parser
-//!   accepts only a string, although Node's server sends an object).
+//! - An empty event array is refused for both parsers (Node's msgpack parser accepts it).
 //! - Attachment counts and ack ids are plain ASCII digits (Node's `Number()` also accepts forms such
 //!   as `1e0` or `0x1`); an ack id above 2^53-1 is refused rather than rounded.
 //!

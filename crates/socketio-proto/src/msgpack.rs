@@ -151,7 +151,8 @@ pub(crate) fn decode(
 
     let packet_data = match ty {
         PacketType::Connect => match payload {
-            None | Some((Header::Nil, _)) => PacketData::Connect(None),
+            // Node's msgpack parser: `undefined` or a plain object (`null` is refused).
+            None => PacketData::Connect(None),
             Some((Header::Map(_), span)) => PacketData::Connect(Some(raw(span))),
             Some(_) => return Err(DecodeError::InvalidPayload(ty)),
         },
