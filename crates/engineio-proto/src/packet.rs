@@ -601,13 +601,11 @@ impl OpenPacket {
     }
 }
 
-/// engine.io 3 (the v3 reference server) writes no `maxPayload`.
-fn has_max_payload(version: ProtocolVersion) -> bool {
-    match version {
-        ProtocolVersion::V4 => true,
-        #[cfg(feature = "v3")]
-        ProtocolVersion::V3 => false,
-    }
+/// Whether the handshake carries `maxPayload`. Node's engine.io 6 (the server of socket.io 4, which
+/// also serves v3 clients under `allowEIO3`) writes it for every protocol revision; engine.io 3 did
+/// not, and v3 clients ignore it, so matching the current server is the compatible choice.
+fn has_max_payload(_version: ProtocolVersion) -> bool {
+    true
 }
 
 pub(crate) fn decimal_len(value: u64) -> usize {
