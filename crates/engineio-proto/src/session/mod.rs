@@ -485,7 +485,6 @@ impl<R: Role> Session<R> {
             State::Closed => return,
             State::Closing { .. } if packet == Packet::Close => {
                 if transport == self.transport {
-                    self.transport_gone(transport);
                     self.fail(CloseReason::TransportClose, None);
                 }
                 return;
@@ -528,10 +527,10 @@ impl<R: Role> Session<R> {
                     );
                 }
             }
-            Packet::Close => {
-                self.transport_gone(transport);
-                self.fail(CloseReason::TransportClose, None);
-            }
+            // The transport stays up until the driver closes it (a held GET gets its noop), as
+            // Node closes its side of the transport. Node's server only acts on a `close` sent
+            // over polling; over a WebSocket the client closes the socket right after anyway.
+            Packet::Close => self.fail(CloseReason::TransportClose, None),
             Packet::Noop => {}
             Packet::Open(open) if !R::IS_SERVER && self.state == State::AwaitingOpen => {
                 self.client_handshake(open, now);

@@ -66,6 +66,9 @@ struct Pair {
     mute_server: bool,
     /// Refuse the next WebSocket the client opens.
     refuse_ws: bool,
+    /// POSTs stay in flight until [`Pair::release_post`] (or until nothing else can happen).
+    delay_posts: bool,
+    pending_post: Option<Vec<Packet>>,
 }
 
 impl Pair {
@@ -85,6 +88,8 @@ impl Pair {
             mute_client: false,
             mute_server: false,
             refuse_ws: false,
+            delay_posts: false,
+            pending_post: None,
         };
         if transport == WS {
             // The driver opened the WebSocket itself: the server accepts at once.
@@ -203,12 +208,11 @@ impl Pair {
                 });
                 match transport {
                     TransportKind::Polling => {
-                        if !self.mute_client {
-                            for packet in out {
-                                self.server().handle_packet(packet, POLLING, now);
-                            }
+                        assert!(self.pending_post.is_none(), "client sent two POSTs at once");
+                        self.pending_post = Some(out);
+                        if !self.delay_posts {
+                            self.release_post();
                         }
-                        self.client.handle_post_done(now);
                     }
                     TransportKind::WebSocket => {
                         assert!(self.ws_open, "client wrote on a closed WebSocket");
@@ -244,6 +248,23 @@ impl Pair {
         true
     }
 
+    /// The POST in flight reaches the server, and its answer the client.
+    fn release_post(&mut self) -> bool {
+        let Some(packets) = self.pending_post.take() else {
+            return false;
+        };
+        let now = self.now;
+        if !self.mute_client {
+            if let Some(server) = self.server.as_mut() {
+                for packet in packets {
+                    server.handle_packet(packet, POLLING, now);
+                }
+            }
+        }
+        self.client.handle_post_done(now);
+        true
+    }
+
     fn collect_events(&mut self) {
         if let Some(server) = self.server.as_mut() {
             while let Some(event) = server.poll_event() {
@@ -263,7 +284,10 @@ impl Pair {
     /// Like [`Pair::drive`], stopping early once `stop` holds (checked after every step).
     fn drive_until(&mut self, mut stop: impl FnMut(&Self) -> bool) -> bool {
         loop {
-            let progress = self.step_client() | self.step_server();
+            let mut progress = self.step_client() | self.step_server();
+            if !progress {
+                progress = self.release_post();
+            }
             self.collect_events();
             if stop(self) {
                 return true;
@@ -1113,8 +1137,18 @@ fn close_packet_from_the_peer_is_a_transport_close() {
         events(&mut server),
         vec![closed(CloseReason::TransportClose)]
     );
-    // The peer is gone already: no close instruction.
-    assert_eq!(drain(&mut server), vec![]);
+    assert_eq!(drain(&mut server), vec![(Transmit::Close(WS), vec![])]);
+    // Over polling, a held GET is released.
+    let mut server = Session::accept(Str::from_static("s"), Config::default(), POLLING, now);
+    server.handle_poll_request(now).unwrap();
+    drain(&mut server);
+    server.handle_poll_request(now).unwrap();
+    server.handle_packet(Packet::Close, POLLING, now);
+    assert_eq!(
+        events(&mut server),
+        vec![closed(CloseReason::TransportClose)]
+    );
+    assert_eq!(drain(&mut server), vec![(Transmit::Close(POLLING), vec![])]);
 }
 
 #[test]
@@ -1394,4 +1428,92 @@ fn client_polling_close_gives_up_when_the_post_never_ends() {
         events(&mut pair.client).last(),
         Some(&closed(CloseReason::ForcedClose))
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Randomized: whatever the interleaving of sends, partial steps and time, across the upgrade,
+// every message arrives exactly once and in order, and nobody closes.
+
+#[derive(Debug, Clone)]
+enum Op {
+    ServerSend,
+    ClientSend,
+    StepClient,
+    StepServer,
+    Advance(u64),
+    Drive,
+    ReleasePost,
+}
+
+fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+    use proptest::prelude::*;
+    prop_oneof![
+        3 => Just(Op::ServerSend),
+        3 => Just(Op::ClientSend),
+        3 => Just(Op::StepClient),
+        3 => Just(Op::StepServer),
+        1 => (0u64..60_000).prop_map(Op::Advance),
+        1 => Just(Op::Drive),
+        2 => Just(Op::ReleasePost),
+    ]
+}
+
+proptest::proptest! {
+    #[test]
+    fn messages_survive_any_interleaving(
+        ops in proptest::collection::vec(op(), 0..200),
+        start_on_websocket: bool,
+        refuse_ws: bool,
+        delay_posts: bool,
+        v3: bool,
+    ) {
+        let mut config = Config::default();
+        #[cfg(feature = "v3")]
+        if v3 {
+            config.protocol = crate::ProtocolVersion::V3;
+        }
+        let _ = v3;
+        let transport = if start_on_websocket { WS } else { POLLING };
+        let mut pair = Pair::new(config.clone(), config, transport);
+        pair.refuse_ws = refuse_ws;
+        pair.delay_posts = delay_posts;
+        let (mut to_client, mut to_server) = (Vec::new(), Vec::new());
+        for op in ops {
+            match op {
+                Op::ServerSend => {
+                    if let Some(server) = pair.server.as_mut() {
+                        let m = Str::from(format!("s{}", to_client.len()));
+                        server.send(Packet::Message(m.clone())).unwrap();
+                        to_client.push(Event::Message(m));
+                    }
+                }
+                Op::ClientSend => {
+                    let m = Str::from(format!("c{}", to_server.len()));
+                    pair.client.send(Packet::Message(m.clone())).unwrap();
+                    to_server.push(Event::Message(m));
+                }
+                Op::StepClient => {
+                    pair.step_client();
+                }
+                Op::StepServer => {
+                    pair.step_server();
+                }
+                Op::Advance(ms) => pair.advance(Duration::from_millis(ms)),
+                Op::Drive => pair.drive(),
+                Op::ReleasePost => {
+                    pair.release_post();
+                }
+            }
+            pair.collect_events();
+        }
+        pair.advance(ms(1));
+        proptest::prop_assert_eq!(pair.client_messages(), to_client);
+        proptest::prop_assert_eq!(pair.server_messages(), to_server);
+        proptest::prop_assert!(!pair.client.is_closed());
+        proptest::prop_assert!(!pair.server().is_closed());
+        if !start_on_websocket {
+            let upgraded = !refuse_ws;
+            proptest::prop_assert_eq!(pair.client.transport() == WS, upgraded);
+        }
+    }
 }
