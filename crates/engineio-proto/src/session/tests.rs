@@ -1467,6 +1467,7 @@ proptest::proptest! {
         delay_posts: bool,
         v3: bool,
     ) {
+        #[cfg_attr(not(feature = "v3"), allow(unused_mut))]
         let mut config = Config::default();
         #[cfg(feature = "v3")]
         if v3 {
