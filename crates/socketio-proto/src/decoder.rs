@@ -196,3 +196,136 @@ impl Decoder {
         Ok(Some(packet))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ProtocolVersion::V5;
+
+    fn b(x: &'static [u8]) -> Bytes {
+        Bytes::from_static(x)
+    }
+
+    #[test]
+    fn reassembles_attachments_in_order() {
+        let mut d = Decoder::new(Parser::Json, V5, Limits::default());
+        let head = r#"53-/x,5["e",{"_placeholder":true,"num":2},{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#;
+        assert_eq!(d.decode_text(head.into()).unwrap(), None);
+        assert!(d.is_reassembling());
+        assert_eq!(d.decode_binary(b(b"zero")).unwrap(), None);
+        assert_eq!(d.decode_binary(b(b"one")).unwrap(), None);
+        let p = d.decode_binary(b(b"two")).unwrap().unwrap();
+        assert!(!d.is_reassembling());
+        assert_eq!(p.attachments(), [b(b"zero"), b(b"one"), b(b"two")]);
+        let PacketData::Event(e) = &p.data else {
+            panic!()
+        };
+        let (x, y, z): (Bytes, Bytes, Bytes) = e.args.deserialize().unwrap();
+        assert_eq!((x, y, z), (b(b"two"), b(b"zero"), b(b"one")));
+        // Back to normal.
+        assert!(d.decode_text(r#"2["e"]"#.into()).unwrap().is_some());
+    }
+
+    #[test]
+    fn text_while_reassembling() {
+        let mut d = Decoder::new(Parser::Json, V5, Limits::default());
+        d.decode_text(r#"52-["e",{"_placeholder":true,"num":0}]"#.into())
+            .unwrap();
+        d.decode_binary(b(b"a")).unwrap();
+        assert_eq!(
+            d.decode_text(r#"2["e"]"#.into()),
+            Err(DecodeError::UnexpectedText { missing: 1 })
+        );
+        // The error reset the decoder.
+        assert!(!d.is_reassembling());
+        assert_eq!(d.decode_binary(b(b"b")), Err(DecodeError::UnexpectedBinary));
+        assert!(d.decode_text(r#"2["e"]"#.into()).unwrap().is_some());
+    }
+
+    #[test]
+    fn binary_when_idle() {
+        let mut d = Decoder::new(Parser::Json, V5, Limits::default());
+        assert_eq!(d.decode_binary(b(b"x")), Err(DecodeError::UnexpectedBinary));
+        assert_eq!(
+            d.decode(Message::Binary(Bytes::new())),
+            Err(DecodeError::UnexpectedBinary)
+        );
+    }
+
+    #[test]
+    fn reset_drops_the_pending_packet() {
+        let mut d = Decoder::new(Parser::Json, V5, Limits::default());
+        d.decode_text(r#"51-["e",{"_placeholder":true,"num":0}]"#.into())
+            .unwrap();
+        d.reset();
+        assert_eq!(d.decode_binary(b(b"x")), Err(DecodeError::UnexpectedBinary));
+    }
+
+    #[test]
+    fn message_size_limit() {
+        let limits = Limits {
+            max_message_size: 10,
+            ..Limits::default()
+        };
+        let mut d = Decoder::new(Parser::Json, V5, limits);
+        assert!(d.decode_text(r#"2["abcde"]"#.into()).unwrap().is_some()); // 10 bytes
+        assert_eq!(
+            d.decode_text(r#"2["abcdef"]"#.into()),
+            Err(DecodeError::TooLarge { max: 10 })
+        );
+        d.decode_text(r#"51-["e",1]"#.into()).unwrap();
+        assert_eq!(
+            d.decode_binary(Bytes::from(vec![0; 11])),
+            Err(DecodeError::TooLarge { max: 10 })
+        );
+    }
+
+    #[test]
+    fn packet_size_limit() {
+        let limits = Limits {
+            max_packet_size: 30,
+            ..Limits::default()
+        };
+        let mut d = Decoder::new(Parser::Json, V5, limits);
+        let head = r#"53-["e",1]"#; // 10 bytes
+        d.decode_text(head.into()).unwrap();
+        d.decode_binary(Bytes::from(vec![0; 10])).unwrap();
+        d.decode_binary(Bytes::from(vec![0; 10])).unwrap();
+        assert_eq!(
+            d.decode_binary(Bytes::from(vec![0; 1])),
+            Err(DecodeError::TooLarge { max: 30 })
+        );
+        // Exactly at the limit is fine.
+        d.decode_text(head.into()).unwrap();
+        d.decode_binary(Bytes::from(vec![0; 10])).unwrap();
+        d.decode_binary(Bytes::from(vec![0; 5])).unwrap();
+        assert!(d.decode_binary(Bytes::from(vec![0; 5])).unwrap().is_some());
+    }
+
+    #[test]
+    fn attachment_limit_is_configurable() {
+        let limits = Limits {
+            max_attachments: 2,
+            ..Limits::default()
+        };
+        let mut d = Decoder::new(Parser::Json, V5, limits);
+        assert!(d.decode_text(r#"52-["e"]"#.into()).is_ok());
+        d.reset();
+        assert_eq!(
+            d.decode_text(r#"53-["e"]"#.into()),
+            Err(DecodeError::TooManyAttachments { max: 2 })
+        );
+    }
+
+    #[cfg(feature = "msgpack")]
+    #[test]
+    fn msgpack_takes_only_binary() {
+        let mut d = Parser::Msgpack.decoder(V5, Limits::default());
+        assert_eq!(
+            d.decode_text(r#"2["e"]"#.into()),
+            Err(DecodeError::TextWithMsgpack)
+        );
+        let e = Parser::Msgpack.encode_event("/", "e", &1, None).unwrap();
+        assert!(d.decode(e.packet).unwrap().is_some());
+    }
+}

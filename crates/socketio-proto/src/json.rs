@@ -261,9 +261,11 @@ pub(crate) fn check_placeholders(args: &Args) -> Result<(), DecodeError> {
             serde_json::Value::Array(a) => a.iter().all(|v| walk(v, n)),
             serde_json::Value::Object(o) => {
                 if o.get("_placeholder") == Some(&serde_json::Value::Bool(true)) {
+                    // Node: `typeof num === "number" && num >= 0 && num < buffers.length`; we also
+                    // want an integer (`0.0` is one in JS, `0.5` would read `undefined`).
                     o.get("num")
-                        .and_then(serde_json::Value::as_u64)
-                        .is_some_and(|num| num < n as u64)
+                        .and_then(serde_json::Value::as_f64)
+                        .is_some_and(|num| num >= 0.0 && num.fract() == 0.0 && num < n as f64)
                 } else {
                     o.values().all(|v| walk(v, n))
                 }
@@ -583,6 +585,378 @@ impl RawValue {
                 have: self.parser,
                 want,
             })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Decoder, ProtocolVersion::V5};
+
+    fn dec(s: &str) -> Result<Option<Packet>, DecodeError> {
+        Decoder::new(Parser::Json, V5, Limits::default()).decode_text(s.into())
+    }
+
+    fn lazy(s: &str) -> Result<Option<Packet>, DecodeError> {
+        Decoder::new(Parser::Json, V5, Limits::default())
+            .with_validation(Validation::Lazy)
+            .decode_text(s.into())
+    }
+
+    fn event(p: &Packet) -> &Event {
+        match &p.data {
+            PacketData::Event(e) => e,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    use DecodeError as E;
+    use PacketType as T;
+
+    #[test]
+    fn packet_type() {
+        assert_eq!(dec("").unwrap_err(), E::Empty);
+        for s in ["7", "x", "/", "9[]", "-1", " 2[\"a\"]"] {
+            assert_eq!(dec(s).unwrap_err(), E::UnknownType, "{s}");
+        }
+    }
+
+    #[test]
+    fn attachment_count() {
+        for s in [
+            "5",
+            "5[\"a\"]",
+            "5-[\"a\"]",
+            "50-[\"a\"]",
+            "5x-[\"a\"]",
+            "51[\"a\"]",
+            "51",
+            "5 1-[]",
+        ] {
+            assert_eq!(dec(s).unwrap_err(), E::InvalidAttachments, "{s}");
+        }
+        assert_eq!(
+            dec("511-[\"a\"]").unwrap_err(),
+            E::TooManyAttachments { max: 10 }
+        );
+        assert_eq!(
+            dec("5999999999999999999999999999999-[\"a\"]").unwrap_err(),
+            E::TooManyAttachments { max: 10 }
+        );
+        // Exactly at the limit: accepted, attachments awaited.
+        assert_eq!(dec("510-[\"a\"]").unwrap(), None);
+        assert_eq!(dec("601-1[]").unwrap(), None);
+    }
+
+    #[test]
+    fn namespace() {
+        let p = dec("2/ü-ñ,[\"a\"]").unwrap().unwrap();
+        assert_eq!(&*p.nsp, "/ü-ñ");
+        // Zero-copy: the namespace and the event name point into the message.
+        let text: ByteString = "2/chat,[\"msg\"]".into();
+        let p = Decoder::new(Parser::Json, V5, Limits::default())
+            .decode_text(text.clone())
+            .unwrap()
+            .unwrap();
+        let range = text.as_ptr() as usize..text.as_ptr() as usize + text.len();
+        assert!(range.contains(&(p.nsp.as_ptr() as usize)));
+        assert!(range.contains(&(event(&p).name.as_ptr() as usize)));
+        // No leading '/': main namespace, and what follows must be an id or the payload.
+        assert_eq!(
+            dec("2admin,[\"a\"]").unwrap_err(),
+            E::InvalidPayload(T::Event)
+        );
+        // Length limit.
+        let limits = Limits {
+            max_namespace_len: 6,
+            ..Limits::default()
+        };
+        let mut d = Decoder::new(Parser::Json, V5, limits);
+        assert!(d.decode_text("2/admin,[\"a\"]".into()).is_ok());
+        assert_eq!(
+            d.decode_text("2/admin2,[\"a\"]".into()).unwrap_err(),
+            E::NamespaceTooLong { max: 6 }
+        );
+        assert_eq!(
+            d.decode_text("0/admin2".into()).unwrap_err(),
+            E::NamespaceTooLong { max: 6 }
+        );
+    }
+
+    #[test]
+    fn ack_id() {
+        let p = dec("29007199254740991[\"a\"]").unwrap().unwrap();
+        assert_eq!(event(&p).ack, Some(AckId::MAX));
+        let p = dec("2012[\"a\"]").unwrap().unwrap();
+        assert_eq!(event(&p).ack.map(AckId::get), Some(12));
+        let p = dec("20[\"a\"]").unwrap().unwrap();
+        assert_eq!(event(&p).ack, Some(AckId::ZERO));
+        for s in [
+            "29007199254740992[\"a\"]",
+            "299999999999999999999999999[\"a\"]",
+            "3/a,18446744073709551616[]",
+        ] {
+            assert_eq!(dec(s).unwrap_err(), E::InvalidAckId, "{s}");
+        }
+        assert_eq!(dec("3[]").unwrap_err(), E::MissingAckId);
+        assert_eq!(dec("3/a,[]").unwrap_err(), E::MissingAckId);
+        // Ids on packet types that have none are read and dropped, as Node ignores them.
+        assert_eq!(dec("07").unwrap().unwrap().data, PacketData::Connect(None));
+    }
+
+    #[test]
+    fn payload_shapes() {
+        assert_eq!(dec("2").unwrap_err(), E::MissingPayload(T::Event));
+        assert_eq!(dec("2/a,").unwrap_err(), E::MissingPayload(T::Event));
+        assert_eq!(dec("31").unwrap_err(), E::MissingPayload(T::Ack));
+        assert_eq!(dec("4").unwrap_err(), E::MissingPayload(T::ConnectError));
+        assert_eq!(dec("2[]").unwrap_err(), E::MissingEventName);
+        assert_eq!(dec("2[ ]").unwrap_err(), E::MissingEventName);
+        assert_eq!(dec("2[1]").unwrap_err(), E::EventNameNotString);
+        assert_eq!(dec("2[null,1]").unwrap_err(), E::EventNameNotString);
+        assert_eq!(dec("2[[\"a\"]]").unwrap_err(), E::EventNameNotString);
+        assert_eq!(dec("2{\"a\":1}").unwrap_err(), E::InvalidPayload(T::Event));
+        assert_eq!(dec("2\"a\"").unwrap_err(), E::InvalidPayload(T::Event));
+        assert_eq!(dec("2[\"a\"").unwrap_err(), E::InvalidPayload(T::Event));
+        assert_eq!(dec("2 ").unwrap_err(), E::InvalidPayload(T::Event));
+        assert_eq!(dec("31{}").unwrap_err(), E::InvalidPayload(T::Ack));
+        assert_eq!(dec("1{}").unwrap_err(), E::InvalidPayload(T::Disconnect));
+        assert_eq!(dec("1/a,x").unwrap_err(), E::InvalidPayload(T::Disconnect));
+        assert_eq!(dec("0[]").unwrap_err(), E::InvalidPayload(T::Connect));
+        assert_eq!(dec("0\"x\"").unwrap_err(), E::InvalidPayload(T::Connect));
+        assert_eq!(dec("0{").unwrap_err(), E::InvalidPayload(T::Connect));
+        assert_eq!(dec("4[1]").unwrap_err(), E::InvalidPayload(T::ConnectError));
+        // "41": an id, then nothing.
+        assert_eq!(dec("41").unwrap_err(), E::MissingPayload(T::ConnectError));
+        assert!(dec("4\"plain\"").is_ok());
+        // JSON whitespace around the payload is allowed (JSON.parse allows it).
+        let p = dec("2 [ \"a\" , 1 ] \n").unwrap().unwrap();
+        assert_eq!(&*event(&p).name, "a");
+        assert_eq!(event(&p).args.to_values().unwrap(), [serde_json::json!(1)]);
+    }
+
+    #[test]
+    fn malformed_json_is_caught_at_decode() {
+        for s in [
+            "2[\"a\",]",
+            "2[\"a\",01]",
+            "2[\"a\" 1]",
+            "2[\"a\",{]",
+            "2[\"a\",tru]",
+            "2[\"a\\q\"]",
+            "2[\"a\"]]",
+            "31[,]",
+            "31[1,,2]",
+            "0{\"a\":}",
+            "0{\"a\":1}}",
+            "4{\"message\"}",
+        ] {
+            assert!(
+                matches!(dec(s), Err(E::Json(_)) | Err(E::InvalidPayload(_))),
+                "{s}: {:?}",
+                dec(s)
+            );
+        }
+        // Lazy validation lets the tail through; deserialization reports it.
+        let p = lazy("2[\"a\",]").unwrap().unwrap();
+        assert!(event(&p).args.to_values().is_err());
+        assert!(event(&p).args.deserialize::<(u32,)>().is_err());
+        // ...but never a malformed event name.
+        assert!(lazy("2[\"a]").is_err());
+    }
+
+    #[test]
+    fn depth_limit() {
+        let deep = format!("2[\"a\",{}{}]", "[".repeat(200), "]".repeat(200));
+        assert_eq!(
+            dec(&deep).unwrap_err(),
+            E::Json(socketio_json::Error::DepthLimit)
+        );
+        let ok = format!("2[\"a\",{}{}]", "[".repeat(100), "]".repeat(100));
+        assert!(dec(&ok).is_ok());
+        let limits = Limits {
+            max_depth: 3,
+            ..Limits::default()
+        };
+        let mut d = Decoder::new(Parser::Json, V5, limits);
+        assert!(d.decode_text("2[\"a\",[[1]]]".into()).is_ok());
+        assert!(d.decode_text("2[\"a\",[[[1]]]]".into()).is_err());
+        // Lazy: the limit still applies when deserializing.
+        let mut d = Decoder::new(Parser::Json, V5, limits).with_validation(Validation::Lazy);
+        let p = d.decode_text("2[\"a\",[[[1]]]]".into()).unwrap().unwrap();
+        assert!(event(&p).args.to_values().is_err());
+    }
+
+    #[test]
+    fn event_names() {
+        let p = dec(r#"2["a\u0062\n"]"#).unwrap().unwrap();
+        assert_eq!(&*event(&p).name, "ab\n");
+        for name in crate::RESERVED_EVENTS {
+            let s = format!("2[\"{name}\",1]");
+            assert_eq!(
+                dec(&s).unwrap_err(),
+                E::ReservedEventName(name.into()),
+                "{name}"
+            );
+        }
+        // Escaped forms of a reserved name are the same name.
+        assert_eq!(
+            dec(r#"2["\u0063onnect"]"#).unwrap_err(),
+            E::ReservedEventName("connect".into())
+        );
+        assert!(dec("2[\"connect \"]").is_ok());
+        assert!(dec("2[\"Disconnect\"]").is_ok());
+        assert!(dec("2[\"\"]").is_ok());
+    }
+
+    #[test]
+    fn write_str_matches_json_stringify() {
+        let mut out = Vec::new();
+        write_str(
+            &mut out,
+            "a\"b\\c\n\r\t\u{8}\u{c}\u{0}\u{1f}\u{7f}\u{2028}é😀/",
+        );
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "\"a\\\"b\\\\c\\n\\r\\t\\b\\f\\u0000\\u001f\u{7f}\u{2028}é😀/\""
+        );
+    }
+
+    #[test]
+    fn encode_checks() {
+        let j = Parser::Json;
+        for nsp in ["", "admin", "/a,b"] {
+            assert_eq!(
+                j.encode_event(nsp, "e", &(), None).unwrap_err(),
+                EncodeError::InvalidNamespace(nsp.into())
+            );
+            assert!(j.encode_disconnect(nsp).is_err());
+        }
+        for name in crate::RESERVED_EVENTS {
+            assert_eq!(
+                j.encode_event("/", name, &(), None).unwrap_err(),
+                EncodeError::ReservedEventName(name.into())
+            );
+            assert!(j.event_template("/", name, &()).is_err());
+        }
+        // Binary data is only for event and ack arguments.
+        assert!(
+            j.encode_connect("/", Some(&bytes::Bytes::from_static(b"x")))
+                .is_err()
+        );
+        assert!(crate::RawValue::new(j, &bytes::Bytes::from_static(b"x")).is_err());
+    }
+
+    #[test]
+    fn arguments_rule() {
+        let j = Parser::Json;
+        let t = |e: Encoded| match e.packet {
+            Message::Text(t) => t.to_string(),
+            Message::Binary(_) => unreachable!(),
+        };
+        assert_eq!(t(j.encode_event("/", "e", &(), None).unwrap()), r#"2["e"]"#);
+        assert_eq!(
+            t(j.encode_event("/", "e", &1, None).unwrap()),
+            r#"2["e",1]"#
+        );
+        assert_eq!(
+            t(j.encode_event("/", "e", &(1, 2), None).unwrap()),
+            r#"2["e",1,2]"#
+        );
+        assert_eq!(
+            t(j.encode_event("/", "e", &[1, 2], None).unwrap()),
+            r#"2["e",1,2]"#
+        );
+        assert_eq!(
+            t(j.encode_event("/", "e", &(vec![1, 2],), None).unwrap()),
+            r#"2["e",[1,2]]"#
+        );
+        assert_eq!(
+            t(j.encode_event("/", "e", &None::<u8>, None).unwrap()),
+            r#"2["e",null]"#
+        );
+        assert_eq!(t(j.encode_ack("/", AckId::ZERO, &()).unwrap()), "30[]");
+        assert_eq!(
+            t(j.encode_ack("/", AckId::ZERO, &(1, "x")).unwrap()),
+            r#"30[1,"x"]"#
+        );
+        assert_eq!(t(j.encode_ack("/", AckId::ZERO, &[(); 0]).unwrap()), "30[]");
+        // A sequence of unknown length (an iterator) works too.
+        struct Iter;
+        impl Serialize for Iter {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq((1..=3).filter(|x| x % 2 == 1))
+            }
+        }
+        assert_eq!(
+            t(j.encode_event("/", "e", &Iter, None).unwrap()),
+            r#"2["e",1,3]"#
+        );
+    }
+
+    #[test]
+    fn ack_template() {
+        let j = Parser::Json;
+        let t = j
+            .event_template("/admin", "up", &(bytes::Bytes::from_static(b"\x07"), 1))
+            .unwrap();
+        assert_eq!(t.head(), b"51-/admin,");
+        assert_eq!(t.tail(), br#"["up",{"_placeholder":true,"num":0},1]"#);
+        assert_eq!(t.attachments(), [bytes::Bytes::from_static(b"\x07")]);
+        for id in [0, 9, 10, 123_456, AckId::MAX.get()] {
+            let id = AckId::new(id).unwrap();
+            let direct = j
+                .encode_event(
+                    "/admin",
+                    "up",
+                    &(bytes::Bytes::from_static(b"\x07"), 1),
+                    Some(id),
+                )
+                .unwrap();
+            assert_eq!(t.with_id(id).unwrap(), direct);
+        }
+        // Vectored form: head + id + tail.
+        let mut v = t.head_bytes().to_vec();
+        t.write_id(&mut v, AckId::new(42).unwrap());
+        v.extend_from_slice(&t.tail_bytes());
+        assert_eq!(v, br#"51-/admin,42["up",{"_placeholder":true,"num":0},1]"#);
+    }
+
+    #[test]
+    fn placeholders_are_checked() {
+        let mut d = Decoder::new(Parser::Json, V5, Limits::default());
+        for text in [
+            r#"51-["a",{"_placeholder":true,"num":1}]"#,
+            r#"51-["a",{"_placeholder":true,"num":-1}]"#,
+            r#"51-["a",{"_placeholder":true,"num":"0"}]"#,
+            r#"51-["a",{"_placeholder":true,"num":0.5}]"#,
+            r#"51-["a",{"_placeholder":true}]"#,
+            r#"51-["a",[{"x":{"_placeholder":true,"num":3}}]]"#,
+        ] {
+            assert_eq!(d.decode_text(text.into()).unwrap(), None);
+            assert_eq!(
+                d.decode_binary(bytes::Bytes::from_static(b"x"))
+                    .unwrap_err(),
+                E::InvalidPlaceholder,
+                "{text}"
+            );
+        }
+        // Valid, an unused attachment, and a non-placeholder lookalike.
+        for text in [
+            r#"52-["a",{"_placeholder":true,"num":1}]"#,
+            r#"52-["a",{"_placeholder":false,"num":9},{"_placeholder":true,"num":0.0}]"#,
+        ] {
+            assert_eq!(d.decode_text(text.into()).unwrap(), None);
+            assert_eq!(
+                d.decode_binary(bytes::Bytes::from_static(b"x")).unwrap(),
+                None
+            );
+            assert!(
+                d.decode_binary(bytes::Bytes::from_static(b"y"))
+                    .unwrap()
+                    .is_some()
+            );
         }
     }
 }

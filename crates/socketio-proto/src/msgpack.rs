@@ -511,3 +511,347 @@ pub(crate) fn encode_packet(packet: &Packet) -> Result<Encoded, EncodeError> {
     write_nsp(&mut out, nsp);
     Ok(binary(out))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Decoder;
+    use crate::ProtocolVersion::V5;
+    use DecodeError as E;
+    use socketio_msgpack::write as w;
+
+    fn dec(bytes: Vec<u8>) -> Result<Packet, DecodeError> {
+        Decoder::new(Parser::Msgpack, V5, Limits::default())
+            .decode_binary(Bytes::from(bytes))
+            .map(|p| p.expect("one message is one packet"))
+    }
+
+    /// A map built from (key, value-writer) pairs.
+    type Write<'a> = &'a dyn Fn(&mut Vec<u8>);
+
+    fn map(entries: &[(&str, Write<'_>)]) -> Vec<u8> {
+        let mut out = Vec::new();
+        w::map_len(&mut out, entries.len() as u32);
+        for (k, v) in entries {
+            w::str(&mut out, k);
+            v(&mut out);
+        }
+        out
+    }
+
+    fn event_data(out: &mut Vec<u8>) {
+        w::array_len(out, 2);
+        w::str(out, "e");
+        w::uint(out, 1);
+    }
+
+    fn root(out: &mut Vec<u8>) {
+        w::str(out, "/");
+    }
+
+    #[test]
+    fn keys_in_any_order_unknown_keys_ignored() {
+        let p = dec(map(&[
+            ("nsp", &root),
+            ("options", &|o| {
+                w::map_len(o, 1);
+                w::str(o, "compress");
+                w::bool(o, true);
+            }),
+            ("data", &event_data),
+            ("id", &|o| w::uint(o, 3)),
+            ("type", &|o| w::uint(o, 2)),
+        ]))
+        .unwrap();
+        let PacketData::Event(e) = &p.data else {
+            panic!()
+        };
+        assert_eq!((&*e.name, e.ack.map(AckId::get)), ("e", Some(3)));
+        assert_eq!(e.args.deserialize::<u32>().unwrap(), 1);
+    }
+
+    #[test]
+    fn non_string_keys_and_duplicates() {
+        // A non-string key is skipped with its value; a repeated key: the last one wins, as when
+        // notepack fills a JavaScript object.
+        let mut out = Vec::new();
+        w::map_len(&mut out, 5);
+        w::uint(&mut out, 1);
+        w::str(&mut out, "ignored");
+        w::str(&mut out, "type");
+        w::uint(&mut out, 1);
+        w::str(&mut out, "nsp");
+        w::str(&mut out, "/first");
+        w::str(&mut out, "type");
+        w::uint(&mut out, 2);
+        w::str(&mut out, "data");
+        event_data(&mut out);
+        let p = dec(out).unwrap();
+        assert_eq!(&*p.nsp, "/first");
+        assert!(matches!(p.data, PacketData::Event(_)));
+    }
+
+    #[test]
+    fn type_validation() {
+        for t in [5u64, 6, 7, 255, 1 << 40] {
+            assert_eq!(
+                dec(map(&[
+                    ("type", &|o| w::uint(o, t)),
+                    ("nsp", &root),
+                    ("data", &event_data)
+                ]))
+                .unwrap_err(),
+                E::UnknownType
+            );
+        }
+        assert_eq!(
+            dec(map(&[("type", &|o| w::int(o, -1)), ("nsp", &root)])).unwrap_err(),
+            E::UnknownType
+        );
+        assert_eq!(
+            dec(map(&[("type", &|o| w::str(o, "2")), ("nsp", &root)])).unwrap_err(),
+            E::UnknownType
+        );
+        assert_eq!(
+            dec(map(&[("type", &|o| w::float64(o, 1.5)), ("nsp", &root)])).unwrap_err(),
+            E::UnknownType
+        );
+        assert_eq!(dec(map(&[("nsp", &root)])).unwrap_err(), E::UnknownType);
+        // Integral floats are integers, as `Number.isInteger` says.
+        let p = dec(map(&[("type", &|o| w::float64(o, 1.0)), ("nsp", &root)])).unwrap();
+        assert_eq!(p.data, PacketData::Disconnect);
+    }
+
+    #[test]
+    fn namespace_validation() {
+        let t1 = |o: &mut Vec<u8>| w::uint(o, 1);
+        assert_eq!(dec(map(&[("type", &t1)])).unwrap_err(), E::InvalidNamespace);
+        assert_eq!(
+            dec(map(&[("type", &t1), ("nsp", &|o| w::uint(o, 1))])).unwrap_err(),
+            E::InvalidNamespace
+        );
+        assert_eq!(
+            dec(map(&[("type", &t1), ("nsp", &|o| w::str(o, "admin"))])).unwrap_err(),
+            E::InvalidNamespace
+        );
+        assert_eq!(
+            dec(map(&[("type", &t1), ("nsp", &|o| w::undefined(o))])).unwrap_err(),
+            E::InvalidNamespace
+        );
+        let long = "/".repeat(5000);
+        assert_eq!(
+            dec(map(&[("type", &t1), ("nsp", &|o| w::str(o, &long))])).unwrap_err(),
+            E::NamespaceTooLong { max: 4096 }
+        );
+    }
+
+    #[test]
+    fn ack_id_validation() {
+        let base = |id: &dyn Fn(&mut Vec<u8>)| {
+            dec(map(&[
+                ("type", &|o| w::uint(o, 3)),
+                ("nsp", &root),
+                ("data", &|o| w::array_len(o, 0)),
+                ("id", id),
+            ]))
+        };
+        assert!(base(&|o| w::uint(o, AckId::MAX.get())).is_ok());
+        assert!(base(&|o| w::float64(o, 7.0)).is_ok());
+        for bad in [
+            &(|o: &mut Vec<u8>| w::uint(o, AckId::MAX.get() + 1)) as &dyn Fn(&mut Vec<u8>),
+            &|o| w::uint(o, u64::MAX),
+            &|o| w::int(o, -1),
+            &|o| w::float64(o, 1.5),
+            &|o| w::float64(o, f64::NAN),
+            &|o| w::str(o, "1"),
+            &|o| w::nil(o),
+        ] {
+            assert_eq!(base(bad).unwrap_err(), E::InvalidAckId);
+        }
+        // `id: undefined` is no id: an ACK needs one.
+        assert_eq!(base(&|o| w::undefined(o)).unwrap_err(), E::MissingAckId);
+    }
+
+    #[test]
+    fn payload_validation() {
+        let ty = |t: u64| move |o: &mut Vec<u8>| w::uint(o, t);
+        let check = |t: u64, data: Option<Write<'_>>| {
+            let t = ty(t);
+            match data {
+                Some(d) => dec(map(&[("type", &t), ("nsp", &root), ("data", d)])),
+                None => dec(map(&[("type", &t), ("nsp", &root)])),
+            }
+        };
+        let arr0 = |o: &mut Vec<u8>| w::array_len(o, 0);
+        let obj = |o: &mut Vec<u8>| w::map_len(o, 0);
+        let s = |o: &mut Vec<u8>| w::str(o, "x");
+        let nil = |o: &mut Vec<u8>| w::nil(o);
+        let undef = |o: &mut Vec<u8>| w::undefined(o);
+        assert!(check(0, None).is_ok());
+        assert!(check(0, Some(&undef)).is_ok());
+        assert!(check(0, Some(&obj)).is_ok());
+        assert_eq!(
+            check(0, Some(&nil)).unwrap_err(),
+            E::InvalidPayload(PacketType::Connect)
+        );
+        assert_eq!(
+            check(0, Some(&arr0)).unwrap_err(),
+            E::InvalidPayload(PacketType::Connect)
+        );
+        assert!(check(1, None).is_ok());
+        assert_eq!(
+            check(1, Some(&obj)).unwrap_err(),
+            E::InvalidPayload(PacketType::Disconnect)
+        );
+        assert!(check(4, Some(&s)).is_ok());
+        assert!(check(4, Some(&obj)).is_ok());
+        assert_eq!(
+            check(4, None).unwrap_err(),
+            E::MissingPayload(PacketType::ConnectError)
+        );
+        assert_eq!(
+            check(4, Some(&arr0)).unwrap_err(),
+            E::InvalidPayload(PacketType::ConnectError)
+        );
+        assert_eq!(
+            check(2, None).unwrap_err(),
+            E::MissingPayload(PacketType::Event)
+        );
+        assert_eq!(
+            check(2, Some(&obj)).unwrap_err(),
+            E::InvalidPayload(PacketType::Event)
+        );
+        assert_eq!(check(2, Some(&arr0)).unwrap_err(), E::MissingEventName);
+        assert_eq!(
+            check(
+                2,
+                Some(&|o: &mut Vec<u8>| {
+                    w::array_len(o, 1);
+                    w::bin(o, b"e");
+                })
+            )
+            .unwrap_err(),
+            E::EventNameNotString
+        );
+    }
+
+    #[test]
+    fn malformed_bytes() {
+        assert!(matches!(dec(vec![]), Err(E::Msgpack(_))));
+        assert!(matches!(dec(vec![0x92, 0x01, 0x02]), Err(E::Msgpack(_))));
+        assert!(matches!(dec(vec![0x81]), Err(E::Msgpack(_))));
+        assert!(matches!(dec(vec![0xc1]), Err(E::Msgpack(_))));
+        // Trailing bytes, as notepack refuses them.
+        let mut v = map(&[("type", &|o| w::uint(o, 1)), ("nsp", &root)]);
+        v.push(0xc0);
+        assert_eq!(
+            dec(v).unwrap_err(),
+            E::Msgpack(socketio_msgpack::Error::TrailingBytes(1))
+        );
+        // Truncated.
+        let v = map(&[
+            ("type", &|o| w::uint(o, 2)),
+            ("nsp", &root),
+            ("data", &event_data),
+        ]);
+        for cut in 0..v.len() {
+            assert!(dec(v[..cut].to_vec()).is_err(), "cut at {cut}");
+        }
+        // Too deep.
+        let deep = |o: &mut Vec<u8>| {
+            w::array_len(o, 2);
+            w::str(o, "e");
+            for _ in 0..200 {
+                w::array_len(o, 1);
+            }
+            w::nil(o);
+        };
+        assert_eq!(
+            dec(map(&[
+                ("type", &|o| w::uint(o, 2)),
+                ("nsp", &root),
+                ("data", &deep)
+            ]))
+            .unwrap_err(),
+            E::Msgpack(socketio_msgpack::Error::DepthLimit)
+        );
+    }
+
+    #[test]
+    fn template_matches_direct_encoding_shape() {
+        let t = Parser::Msgpack.event_template("/", "e", &(1, "x")).unwrap();
+        assert!(t.tail().is_empty());
+        for id in [0, 127, 128, 65_535, 65_536, 1 << 32, AckId::MAX.get()] {
+            let id = AckId::new(id).unwrap();
+            let p = dec(match t.with_id(id).unwrap().packet {
+                Message::Binary(b) => b.to_vec(),
+                Message::Text(_) => unreachable!(),
+            })
+            .unwrap();
+            let PacketData::Event(e) = &p.data else {
+                panic!()
+            };
+            assert_eq!(e.ack, Some(id));
+            assert_eq!(
+                e.args.deserialize::<(u8, String)>().unwrap(),
+                (1, "x".into())
+            );
+        }
+    }
+
+    #[test]
+    fn parser_mismatch() {
+        let json_args = Args::new(Parser::Json, &(1,)).unwrap();
+        let p = Packet {
+            nsp: "/".into(),
+            data: PacketData::Ack(Ack {
+                id: AckId::ZERO,
+                args: json_args,
+            }),
+        };
+        assert_eq!(
+            Parser::Msgpack.encode(&p).unwrap_err(),
+            EncodeError::ParserMismatch {
+                have: Parser::Json,
+                want: Parser::Msgpack
+            }
+        );
+        let m = Args::new(Parser::Msgpack, &(1,)).unwrap();
+        let p = Packet {
+            nsp: "/".into(),
+            data: PacketData::Ack(Ack {
+                id: AckId::ZERO,
+                args: m,
+            }),
+        };
+        assert!(Parser::Json.encode(&p).is_err());
+        assert!(Parser::Msgpack.encode(&p).is_ok());
+    }
+
+    #[test]
+    fn args_new_and_values() {
+        let a = Args::new(
+            Parser::Msgpack,
+            &(1, "two", bytes::Bytes::from_static(b"3")),
+        )
+        .unwrap();
+        assert_eq!(a.count, 3);
+        assert_eq!(
+            a.to_values().unwrap(),
+            [
+                serde_json::json!(1),
+                serde_json::json!("two"),
+                serde_json::json!([51])
+            ]
+        );
+        let big: Vec<u32> = (0..70_000).collect();
+        let a = Args::new(Parser::Msgpack, &big).unwrap();
+        assert_eq!(a.rest, 5);
+        assert_eq!(a.deserialize::<Vec<u32>>().unwrap(), big);
+        assert!(Args::new(Parser::Msgpack, &()).unwrap().is_empty());
+        assert_eq!(
+            Args::empty(Parser::Msgpack),
+            Args::new(Parser::Msgpack, &()).unwrap()
+        );
+    }
+}

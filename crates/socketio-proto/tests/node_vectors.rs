@@ -8,7 +8,7 @@ mod common;
 use bytes::Bytes;
 use common::*;
 use serde_json::{Value, json};
-use socketio_proto::{AckId, Encoded, Message, Packet, PacketData, Parser, ProtocolVersion};
+use socketio_proto::{AckId, Encoded, Parser, ProtocolVersion};
 
 const V5: ProtocolVersion = ProtocolVersion::V5;
 
@@ -35,7 +35,7 @@ fn find<'a>(v: &'a Value, kind: &str, name: &str) -> &'a Value {
 #[cfg(feature = "msgpack")]
 mod msgpack {
     use super::*;
-    use socketio_proto::{DecodeError, Decoder, Limits};
+    use socketio_proto::{DecodeError, Decoder, Limits, Message, Packet, PacketData};
 
     const M: Parser = Parser::Msgpack;
 
@@ -63,7 +63,11 @@ mod msgpack {
         let w = wire(name);
         assert_eq!(encoded(e), w, "{name}");
         let p = decode(name);
-        assert_eq!(encoded(M.encode(&p).expect("re-encode")), w, "{name} re-encoded");
+        assert_eq!(
+            encoded(M.encode(&p).expect("re-encode")),
+            w,
+            "{name} re-encoded"
+        );
         p
     }
 
@@ -79,7 +83,8 @@ mod msgpack {
     fn emit_with_ack() {
         let p = same(
             "emit_ack",
-            M.encode_event("/admin", "hello", &1, AckId::new(12)).unwrap(),
+            M.encode_event("/admin", "hello", &1, AckId::new(12))
+                .unwrap(),
         );
         assert_eq!((&*p.nsp, event_parts(&p).2), ("/admin", Some(12)));
     }
@@ -97,7 +102,10 @@ mod msgpack {
 
     #[test]
     fn ack() {
-        let p = same("ack", M.encode_ack("/", AckId::new(12).unwrap(), "ok").unwrap());
+        let p = same(
+            "ack",
+            M.encode_ack("/", AckId::new(12).unwrap(), "ok").unwrap(),
+        );
         assert_eq!(values(ack_parts(&p).1), json!(["ok"]));
         same("ack_empty", M.encode_ack("/", AckId::ZERO, &()).unwrap());
     }
@@ -106,7 +114,8 @@ mod msgpack {
     fn large_ack_ids() {
         same(
             "ack_big_id",
-            M.encode_ack("/", AckId::new(4_294_967_301).unwrap(), &()).unwrap(),
+            M.encode_ack("/", AckId::new(4_294_967_301).unwrap(), &())
+                .unwrap(),
         );
         let p = same("ack_max_id", M.encode_ack("/", AckId::MAX, &()).unwrap());
         assert_eq!(ack_parts(&p).0, AckId::MAX.get());
@@ -116,16 +125,21 @@ mod msgpack {
     fn connect_ok() {
         let p = same(
             "connect_ok",
-            M.encode_connect_ok("/", "wZX3oN0bSVIhsaknAAAI", None).unwrap(),
+            M.encode_connect_ok("/", "wZX3oN0bSVIhsaknAAAI", None)
+                .unwrap(),
         );
-        let PacketData::Connect(Some(v)) = &p.data else { panic!() };
+        let PacketData::Connect(Some(v)) = &p.data else {
+            panic!()
+        };
         let ok = v.connect_ok_fields().unwrap();
         assert_eq!((ok.sid.as_str(), ok.pid), ("wZX3oN0bSVIhsaknAAAI", None));
         let p = same(
             "connect_ok_pid",
             M.encode_connect_ok("/admin", "abc", Some("xyz")).unwrap(),
         );
-        let PacketData::Connect(Some(v)) = &p.data else { panic!() };
+        let PacketData::Connect(Some(v)) = &p.data else {
+            panic!()
+        };
         assert_eq!(v.connect_ok_fields().unwrap().pid.as_deref(), Some("xyz"));
     }
 
@@ -133,16 +147,25 @@ mod msgpack {
     fn connect_error() {
         let p = same(
             "connect_error",
-            M.encode_connect_error("/", "Not authorized", None::<&()>).unwrap(),
+            M.encode_connect_error("/", "Not authorized", None::<&()>)
+                .unwrap(),
         );
-        let PacketData::ConnectError(v) = &p.data else { panic!() };
+        let PacketData::ConnectError(v) = &p.data else {
+            panic!()
+        };
         assert_eq!(v.connect_error_fields().unwrap().message, "Not authorized");
         let p = same(
             "connect_error_data",
-            M.encode_connect_error("/", "m", Some(&json!({"code": 1}))).unwrap(),
+            M.encode_connect_error("/", "m", Some(&json!({"code": 1})))
+                .unwrap(),
         );
-        let PacketData::ConnectError(v) = &p.data else { panic!() };
-        assert_eq!(v.connect_error_fields().unwrap().data, Some(json!({"code": 1})));
+        let PacketData::ConnectError(v) = &p.data else {
+            panic!()
+        };
+        assert_eq!(
+            v.connect_error_fields().unwrap().data,
+            Some(json!({"code": 1}))
+        );
     }
 
     #[test]
@@ -154,7 +177,10 @@ mod msgpack {
     #[test]
     fn binary_inline() {
         let buf = Bytes::from_static(&[1, 2, 3]);
-        let p = same("emit_binary", M.encode_event("/", "file", &buf, None).unwrap());
+        let p = same(
+            "emit_binary",
+            M.encode_event("/", "file", &buf, None).unwrap(),
+        );
         assert_eq!(event_parts(&p).1.deserialize::<Bytes>().unwrap(), buf);
     }
 
@@ -162,7 +188,8 @@ mod msgpack {
     fn client_packets() {
         same(
             "client_connect_auth",
-            M.encode_connect("/", Some(&json!({"token": "123"}))).unwrap(),
+            M.encode_connect("/", Some(&json!({"token": "123"})))
+                .unwrap(),
         );
         // The JS client sends `data: undefined` when it has no auth.
         let p = decode("client_connect_undefined");
@@ -180,11 +207,15 @@ mod msgpack {
     #[test]
     fn containers_and_strings() {
         let many: Vec<u32> = (0..20).map(|i| i * 1000).collect();
-        let p = same("emit_many", M.encode_event("/", "many", &many, None).unwrap());
+        let p = same(
+            "emit_many",
+            M.encode_event("/", "many", &many, None).unwrap(),
+        );
         assert_eq!(event_parts(&p).1.deserialize::<Vec<u32>>().unwrap(), many);
         same(
             "emit_long_str",
-            M.encode_event("/", "s", &("x".repeat(40), "é".repeat(200)), None).unwrap(),
+            M.encode_event("/", "s", &("x".repeat(40), "é".repeat(200)), None)
+                .unwrap(),
         );
         same(
             "emit_nested",
@@ -224,7 +255,11 @@ fn json_vectors() {
         }
         assert_eq!(messages(&e), want, "{name}");
         let p = decode_one(j, V5, &want);
-        assert_eq!(messages(&j.encode(&p).expect("re-encode")), want, "{name} re-encoded");
+        assert_eq!(
+            messages(&j.encode(&p).expect("re-encode")),
+            want,
+            "{name} re-encoded"
+        );
     };
     check("emit", j.encode_event("/", "hello", "world", None).unwrap());
     check(
@@ -242,24 +277,39 @@ fn json_vectors() {
         j.encode_event(
             "/admin",
             "up",
-            &(Bytes::from_static(&[1]), Wrap { x: Bytes::from_static(&[2, 3]) }),
+            &(
+                Bytes::from_static(&[1]),
+                Wrap {
+                    x: Bytes::from_static(&[2, 3]),
+                },
+            ),
             AckId::new(9),
         )
         .unwrap(),
     );
     check(
         "ack_binary",
-        j.encode_ack("/", AckId::new(15).unwrap(), &Bytes::from_static(&[9])).unwrap(),
+        j.encode_ack("/", AckId::new(15).unwrap(), &Bytes::from_static(&[9]))
+            .unwrap(),
     );
-    check("connect_ok_pid", j.encode_connect_ok("/", "abc", Some("xyz")).unwrap());
+    check(
+        "connect_ok_pid",
+        j.encode_connect_ok("/", "abc", Some("xyz")).unwrap(),
+    );
     check(
         "connect_error_data",
-        j.encode_connect_error("/x", "m", Some(&json!({"code": 1}))).unwrap(),
+        j.encode_connect_error("/x", "m", Some(&json!({"code": 1})))
+            .unwrap(),
     );
     check(
         "floats",
-        j.encode_event("/", "f", &(1.5, -0.25, 1e21, 1e-7, 123_456_789_012u64), None)
-            .unwrap(),
+        j.encode_event(
+            "/",
+            "f",
+            &(1.5, -0.25, 1e21, 1e-7, 123_456_789_012u64),
+            None,
+        )
+        .unwrap(),
     );
 }
 

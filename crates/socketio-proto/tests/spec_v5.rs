@@ -22,7 +22,11 @@ fn id(n: u64) -> Option<AckId> {
 fn roundtrip(encoded: socketio_proto::Encoded, wire: &[Message]) -> socketio_proto::Packet {
     assert_eq!(messages(&encoded), wire, "encoding");
     let p = decode_one(J, V5, wire);
-    assert_eq!(messages(&J.encode(&p).expect("re-encode")), wire, "re-encoding");
+    assert_eq!(
+        messages(&J.encode(&p).expect("re-encode")),
+        wire,
+        "re-encoding"
+    );
     p
 }
 
@@ -39,7 +43,8 @@ fn connect_custom_namespace_with_sid() {
     // { type: CONNECT, namespace: "/admin", data: { sid: "oSO0OpakMV_3jnilAAAA" } }
     let wire = [text(r#"0/admin,{"sid":"oSO0OpakMV_3jnilAAAA"}"#)];
     let p = roundtrip(
-        J.encode_connect_ok("/admin", "oSO0OpakMV_3jnilAAAA", None).unwrap(),
+        J.encode_connect_ok("/admin", "oSO0OpakMV_3jnilAAAA", None)
+            .unwrap(),
         &wire,
     );
     assert_eq!(&*p.nsp, "/admin");
@@ -112,7 +117,7 @@ fn event_with_binary() {
     let p = roundtrip(J.encode_event("/", "baz", &buf, None).unwrap(), &wire);
     let (name, args, _) = event_parts(&p);
     assert_eq!(name, "baz");
-    assert_eq!(args.attachments(), [buf.clone()]);
+    assert_eq!(args.attachments(), std::slice::from_ref(&buf));
     let got: Bytes = args.deserialize().unwrap();
     assert_eq!(got, buf);
 }
@@ -122,9 +127,7 @@ fn event_with_multiple_attachments() {
     // { type: BINARY_EVENT, namespace: "/admin", data: ["baz", <Buffer <01 02>>, <Buffer <03 04>> ] }
     let (a, b) = (Bytes::from_static(&[1, 2]), Bytes::from_static(&[3, 4]));
     let wire = [
-        text(
-            r#"52-/admin,["baz",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#,
-        ),
+        text(r#"52-/admin,["baz",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#),
         bin(&[1, 2]),
         bin(&[3, 4]),
     ];
@@ -201,7 +204,8 @@ fn sample_session() {
     // Request n°2: 40 -> CONNECT; n°3: 40{"sid":"wZX3oN0bSVIhsaknAAAI"}
     roundtrip(J.encode_connect("/", None::<&()>).unwrap(), &[text("0")]);
     roundtrip(
-        J.encode_connect_ok("/", "wZX3oN0bSVIhsaknAAAI", None).unwrap(),
+        J.encode_connect_ok("/", "wZX3oN0bSVIhsaknAAAI", None)
+            .unwrap(),
         &[text(r#"0{"sid":"wZX3oN0bSVIhsaknAAAI"}"#)],
     );
     // n°4: socket.emit('hey', 'Jude') -> 42["hey","Jude"]
@@ -210,8 +214,14 @@ fn sample_session() {
         &[text(r#"2["hey","Jude"]"#)],
     );
     // n°5: 42["hello"]\x1e42["world"]
-    roundtrip(J.encode_event("/", "hello", &(), None).unwrap(), &[text(r#"2["hello"]"#)]);
-    roundtrip(J.encode_event("/", "world", &(), None).unwrap(), &[text(r#"2["world"]"#)]);
+    roundtrip(
+        J.encode_event("/", "hello", &(), None).unwrap(),
+        &[text(r#"2["hello"]"#)],
+    );
+    roundtrip(
+        J.encode_event("/", "world", &(), None).unwrap(),
+        &[text(r#"2["world"]"#)],
+    );
     // WebSocket frames.
     roundtrip(
         J.encode_connect("/admin", None::<&()>).unwrap(),
@@ -296,7 +306,11 @@ fn test_suite_events() {
         ]
     );
 
-    let p = decode_one(J, V5, &[text(r#"2456["message-with-ack",1,"2",{"3":[false]}]"#)]);
+    let p = decode_one(
+        J,
+        V5,
+        &[text(r#"2456["message-with-ack",1,"2",{"3":[false]}]"#)],
+    );
     let (_, args, ack) = event_parts(&p);
     assert_eq!(ack, Some(456));
     let e = J
@@ -336,11 +350,15 @@ fn test_suite_invalid_packets_close_the_connection() {
     // "42{}": invalid payload format.
     assert_eq!(
         d.decode_text("2{}".into()),
-        Err(DecodeError::InvalidPayload(socketio_proto::PacketType::Event))
+        Err(DecodeError::InvalidPayload(
+            socketio_proto::PacketType::Event
+        ))
     );
     // '42abc[...]': invalid ack id.
     assert_eq!(
         d.decode_text(r#"2abc["message-with-ack",1,"2",{"3":[false]}]"#.into()),
-        Err(DecodeError::InvalidPayload(socketio_proto::PacketType::Event))
+        Err(DecodeError::InvalidPayload(
+            socketio_proto::PacketType::Event
+        ))
     );
 }

@@ -6,20 +6,22 @@ use socketio_proto::{
     Args, Decoder, Encoded, Limits, Message, Packet, PacketData, Parser, ProtocolVersion,
 };
 
-pub fn text(s: &str) -> Message {
+pub(crate) fn text(s: &str) -> Message {
     Message::Text(s.into())
 }
 
-pub fn bin(b: &[u8]) -> Message {
+pub(crate) fn bin(b: &[u8]) -> Message {
     Message::Binary(Bytes::copy_from_slice(b))
 }
 
 /// Decodes a sequence of messages that must form exactly one packet.
-pub fn decode_one(parser: Parser, version: ProtocolVersion, msgs: &[Message]) -> Packet {
+pub(crate) fn decode_one(parser: Parser, version: ProtocolVersion, msgs: &[Message]) -> Packet {
     let mut d = Decoder::new(parser, version, Limits::default());
     let mut out = None;
     for (i, m) in msgs.iter().enumerate() {
-        let r = d.decode(m.clone()).unwrap_or_else(|e| panic!("message {i} {m:?}: {e}"));
+        let r = d
+            .decode(m.clone())
+            .unwrap_or_else(|e| panic!("message {i} {m:?}: {e}"));
         if i + 1 < msgs.len() {
             assert!(r.is_none(), "packet completed early at message {i}");
         } else {
@@ -29,30 +31,30 @@ pub fn decode_one(parser: Parser, version: ProtocolVersion, msgs: &[Message]) ->
     out.expect("packet complete after the last message")
 }
 
-pub fn messages(e: &Encoded) -> Vec<Message> {
+pub(crate) fn messages(e: &Encoded) -> Vec<Message> {
     e.messages().collect()
 }
 
-pub fn event_parts(p: &Packet) -> (&str, &Args, Option<u64>) {
+pub(crate) fn event_parts(p: &Packet) -> (&str, &Args, Option<u64>) {
     match &p.data {
         PacketData::Event(e) => (&e.name, &e.args, e.ack.map(|a| a.get())),
         other => panic!("not an event: {other:?}"),
     }
 }
 
-pub fn ack_parts(p: &Packet) -> (u64, &Args) {
+pub(crate) fn ack_parts(p: &Packet) -> (u64, &Args) {
     match &p.data {
         PacketData::Ack(a) => (a.id.get(), &a.args),
         other => panic!("not an ack: {other:?}"),
     }
 }
 
-pub fn values(args: &Args) -> serde_json::Value {
+pub(crate) fn values(args: &Args) -> serde_json::Value {
     serde_json::Value::Array(args.to_values().expect("valid args"))
 }
 
 /// Decoding the encoded form of `p` gives `p` back.
-pub fn assert_reencodes(parser: Parser, version: ProtocolVersion, p: &Packet) {
+pub(crate) fn assert_reencodes(parser: Parser, version: ProtocolVersion, p: &Packet) {
     let e = parser.encode(p).expect("encodable");
     let back = decode_one(parser, version, &messages(&e));
     assert_eq!(&back, p);
