@@ -43,13 +43,14 @@ fn decode(c: &mut Criterion, input: &Input, format: Format, ours_ok: bool) {
     let theirs_wire = theirs::WireIn::new(&wire);
     if ours_ok {
         let ours_wire = ours::WireIn::new(&wire);
+        let mut decoder = ours::decoder(format);
         if input.is_binary() {
             group.bench_function(OURS, |b| {
-                b.iter(|| ours::decode_typed(format, black_box(&ours_wire)).expect("decode"))
+                b.iter(|| ours::decode_typed(&mut decoder, black_box(&ours_wire)).expect("decode"))
             });
         } else {
             group.bench_function(OURS, |b| {
-                b.iter(|| ours::decode_values(format, black_box(&ours_wire)).expect("decode"))
+                b.iter(|| ours::decode_values(&mut decoder, black_box(&ours_wire)).expect("decode"))
             });
         }
     }

@@ -1,65 +1,169 @@
 //! Our side: `socketio-proto`'s packet codecs over `socketio-json` and `socketio-msgpack`.
 //!
-//! Not wired yet: `socketio-proto` has no public API at this commit.
+//! Decode = a per-connection [`Decoder`] with its defaults (`Limits::default()`, full payload
+//! validation as Node's `JSON.parse` does: see `socketio_proto::Validation`), fed the text message
+//! and its attachments (or the msgpack message), then `Args::to_values()` for plain arguments or
+//! `Args::deserialize::<(Value, Bytes)>()` for the binary input. The event name is a field of the
+//! decoded packet.
+//!
+//! Encode = `Parser::encode_event` / `Parser::encode_ack` with the arguments slice (a sequence is
+//! one argument per element) or the typed pair, which returns every wire message.
 
 use bytes::Bytes;
+use bytestring::ByteString;
 use serde_json::Value;
+use socketio_proto::{
+    AckId, Decoder, Encoded, Limits, Message as SioMessage, Packet, PacketData, Parser,
+    ProtocolVersion,
+};
 
-use crate::{Decoded, Format, Input, Message};
+use crate::{Args, Decoded, Format, Input, Message};
 
-const NOT_WIRED: &str = "socketio-proto is not wired yet";
+/// Our parser for `format`.
+pub fn parser(format: Format) -> Parser {
+    match format {
+        Format::Json => Parser::Json,
+        Format::Msgpack => Parser::Msgpack,
+    }
+}
 
-/// Whether this module drives `socketio-proto` yet (the agreement test is skipped until then).
-pub const WIRED: bool = false;
+/// A decoder as a server keeps it per connection, with the default limits and validation.
+pub fn decoder(format: Format) -> Decoder {
+    Decoder::new(parser(format), ProtocolVersion::V5, Limits::default())
+}
 
-/// Wire messages in our own types, built once outside the timed loops.
+/// Wire messages in our own types, built once outside the timed loops (cloning them is a
+/// reference-count increment, as for the engine.io message the decoder receives).
 #[derive(Debug, Clone)]
-pub struct WireIn(pub Vec<Message>);
+pub struct WireIn(pub Vec<SioMessage>);
 
 impl WireIn {
     /// Converts canonical messages.
     pub fn new(wire: &[Message]) -> Self {
-        WireIn(wire.to_vec())
+        WireIn(
+            wire.iter()
+                .map(|m| match m {
+                    Message::Text(t) => SioMessage::Text(ByteString::from(t.clone())),
+                    Message::Binary(b) => SioMessage::Binary(b.clone()),
+                })
+                .collect(),
+        )
     }
 }
 
-/// Timed decode of plain JSON arguments.
-pub fn decode_values(_format: Format, _wire: &WireIn) -> Result<(), String> {
-    Err(NOT_WIRED.to_owned())
+/// Feeds every message to the decoder; the packet completes on the last one.
+pub fn decode_packet(decoder: &mut Decoder, wire: &WireIn) -> Result<Packet, String> {
+    let mut packet = None;
+    for message in &wire.0 {
+        packet = decoder.decode(message.clone()).map_err(|e| e.to_string())?;
+    }
+    packet.ok_or_else(|| "incomplete packet".to_owned())
 }
 
-/// Timed decode of the binary input's typed arguments.
-pub fn decode_typed(_format: Format, _wire: &WireIn) -> Result<(), String> {
-    Err(NOT_WIRED.to_owned())
+/// The event name (for an event), ack id and arguments of a packet.
+fn parts(
+    packet: &Packet,
+) -> Result<(Option<&ByteString>, Option<AckId>, &socketio_proto::Args), String> {
+    match &packet.data {
+        PacketData::Event(e) => Ok((Some(&e.name), e.ack, &e.args)),
+        PacketData::Ack(a) => Ok((None, Some(a.id), &a.args)),
+        other => Err(format!("unexpected packet {other:?}")),
+    }
 }
 
-/// Timed encode of plain JSON arguments.
+/// Timed decode of plain JSON arguments: the packet (its event name inside) and the arguments as
+/// `Value`s.
+pub fn decode_values(decoder: &mut Decoder, wire: &WireIn) -> Result<(Packet, Vec<Value>), String> {
+    let packet = decode_packet(decoder, wire)?;
+    let values = parts(&packet)?.2.to_values().map_err(|e| e.to_string())?;
+    Ok((packet, values))
+}
+
+/// Timed decode of the binary input: the packet (its event name inside) and the typed arguments.
+pub fn decode_typed(
+    decoder: &mut Decoder,
+    wire: &WireIn,
+) -> Result<(Packet, (Value, Bytes)), String> {
+    let packet = decode_packet(decoder, wire)?;
+    let typed = parts(&packet)?
+        .2
+        .deserialize::<(Value, Bytes)>()
+        .map_err(|e| e.to_string())?;
+    Ok((packet, typed))
+}
+
+fn ack(ack_id: Option<u64>) -> Result<Option<AckId>, String> {
+    ack_id
+        .map(|id| AckId::new(id).ok_or_else(|| format!("ack id {id} out of range")))
+        .transpose()
+}
+
+/// Timed encode of plain JSON arguments (`event` `None` = an ACK).
 pub fn encode_values(
-    _format: Format,
-    _event: Option<&str>,
-    _ack_id: Option<u64>,
-    _args: &[Value],
-) -> Result<(), String> {
-    Err(NOT_WIRED.to_owned())
+    format: Format,
+    event: Option<&str>,
+    ack_id: Option<u64>,
+    args: &[Value],
+) -> Result<Encoded, String> {
+    let parser = parser(format);
+    match (event, ack(ack_id)?) {
+        (Some(event), id) => parser.encode_event("/", event, args, id),
+        (None, Some(id)) => parser.encode_ack("/", id, args),
+        (None, None) => return Err("an ACK needs an id".to_owned()),
+    }
+    .map_err(|e| e.to_string())
 }
 
 /// Timed encode of the binary input's typed arguments.
 pub fn encode_typed(
-    _format: Format,
-    _event: Option<&str>,
-    _ack_id: Option<u64>,
-    _value: &Value,
-    _bin: &Bytes,
-) -> Result<(), String> {
-    Err(NOT_WIRED.to_owned())
+    format: Format,
+    event: Option<&str>,
+    ack_id: Option<u64>,
+    value: &Value,
+    bin: &Bytes,
+) -> Result<Encoded, String> {
+    let parser = parser(format);
+    let args = (value, bin);
+    match (event, ack(ack_id)?) {
+        (Some(event), id) => parser.encode_event("/", event, &args, id),
+        (None, Some(id)) => parser.encode_ack("/", id, &args),
+        (None, None) => return Err("an ACK needs an id".to_owned()),
+    }
+    .map_err(|e| e.to_string())
 }
 
-/// Decodes canonical messages into the comparable form (not timed).
-pub fn decode(_wire: &[Message], _format: Format, _binary: bool) -> Result<Decoded, String> {
-    Err(NOT_WIRED.to_owned())
+/// Decodes canonical messages into the comparable form (not timed). `binary` selects the typed
+/// path used for the binary input.
+pub fn decode(wire: &[Message], format: Format, binary: bool) -> Result<Decoded, String> {
+    let mut decoder = decoder(format);
+    let wire = WireIn::new(wire);
+    let (packet, args) = if binary {
+        let (packet, (value, bin)) = decode_typed(&mut decoder, &wire)?;
+        (packet, Args::Binary(value, bin))
+    } else {
+        let (packet, values) = decode_values(&mut decoder, &wire)?;
+        (packet, Args::Values(values))
+    };
+    let (name, id, _) = parts(&packet)?;
+    Ok(Decoded {
+        event: name.map(|n| n.to_string()),
+        ack_id: id.map(AckId::get),
+        args,
+    })
 }
 
 /// Encodes `input` into wire messages (not timed).
-pub fn encode(_input: &Input, _format: Format) -> Result<Vec<Message>, String> {
-    Err(NOT_WIRED.to_owned())
+pub fn encode(input: &Input, format: Format) -> Result<Vec<Message>, String> {
+    let encoded = match &input.args {
+        Args::Values(args) => encode_values(format, input.event, input.ack_id, args),
+        Args::Binary(value, bin) => encode_typed(format, input.event, input.ack_id, value, bin),
+    }?;
+    Ok(encoded
+        .into_messages()
+        .into_iter()
+        .map(|m| match m {
+            SioMessage::Text(t) => Message::Text(t.to_string()),
+            SioMessage::Binary(b) => Message::Binary(b),
+        })
+        .collect())
 }
