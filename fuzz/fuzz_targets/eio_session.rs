@@ -20,10 +20,10 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let start = Instant::now();
     if flags & 1 == 0 {
         let session = Session::accept(Str::from_static("fuzz"), config, transport, start);
-        run(session, input, start, server_op);
+        run(session, input, start, server_op, true);
     } else {
         let session = Session::connect(config, transport, start);
-        run(session, input, start, client_op);
+        run(session, input, start, client_op, false);
     }
 });
 
@@ -119,10 +119,18 @@ fn close_reason(input: &mut Reader<'_>) -> CloseReason {
 }
 
 /// Role-specific inputs; returns false when the opcode is not one.
-fn server_op(session: &mut Session<Server>, op: u8, input: &mut Reader<'_>, now: Instant) -> bool {
+fn server_op(
+    session: &mut Session<Server>,
+    op: u8,
+    input: &mut Reader<'_>,
+    now: Instant,
+    watch: &mut Watch,
+) -> bool {
     match op {
         0 => {
-            let _ = session.handle_poll_request(now);
+            if session.handle_poll_request(now).is_ok() {
+                watch.get_open = true;
+            }
         }
         1 => {
             let _ = session.handle_upgrade_request(now);
@@ -135,28 +143,52 @@ fn server_op(session: &mut Session<Server>, op: u8, input: &mut Reader<'_>, now:
     true
 }
 
-fn client_op(session: &mut Session<Client>, op: u8, input: &mut Reader<'_>, now: Instant) -> bool {
+fn client_op(
+    session: &mut Session<Client>,
+    op: u8,
+    input: &mut Reader<'_>,
+    now: Instant,
+    watch: &mut Watch,
+) -> bool {
     match op {
-        0 => session.handle_poll_done(now),
-        1 => session.handle_post_done(now),
+        0 => {
+            watch.get_open = false;
+            session.handle_poll_done(now);
+        }
+        1 => {
+            watch.post_open = false;
+            session.handle_post_done(now);
+        }
         2 => session.handle_transport_opened(input.transport(), now),
         _ => return false,
     }
     true
 }
 
+/// What the harness knows, as a driver would.
 struct Watch {
+    server: bool,
     closed: bool,
+    /// Server: a GET is held. Client: a GET is in flight.
+    get_open: bool,
+    /// Client: a POST is in flight.
+    post_open: bool,
 }
 
 fn run<R: Role>(
     mut session: Session<R>,
     mut input: Reader<'_>,
     start: Instant,
-    role_op: fn(&mut Session<R>, u8, &mut Reader<'_>, Instant) -> bool,
+    role_op: fn(&mut Session<R>, u8, &mut Reader<'_>, Instant, &mut Watch) -> bool,
+    server: bool,
 ) {
     let mut now = start;
-    let mut watch = Watch { closed: false };
+    let mut watch = Watch {
+        server,
+        closed: false,
+        get_open: false,
+        post_open: false,
+    };
     let max_packets = session.config().max_queued_packets;
     let max_bytes = session.config().max_queued_bytes;
     let mut steps = 0;
@@ -203,7 +235,7 @@ fn run<R: Role>(
             6 => session.close(close_reason(&mut input), now),
             7 => drain(&mut session, &mut watch),
             8..=10 => {
-                if !role_op(&mut session, op % 3, &mut input, now) {
+                if !role_op(&mut session, op % 3, &mut input, now, &mut watch) {
                     drain(&mut session, &mut watch);
                 }
             }
@@ -237,13 +269,33 @@ fn drain<R: Role>(session: &mut Session<R>, watch: &mut Watch) {
         rounds += 1;
         assert!(rounds < 10_000, "poll_transmit never ends");
         match transmit {
-            Transmit::Send(_) => {
+            Transmit::Send(transport) => {
                 assert!(!out.is_empty(), "empty send");
                 assert!(!watch.closed, "sent after Closed: {out:?}");
+                if transport == TransportKind::Polling {
+                    if watch.server {
+                        assert!(watch.get_open, "answered a GET that is not held");
+                        watch.get_open = false;
+                    } else {
+                        assert!(!watch.post_open, "two POSTs at once");
+                        watch.post_open = true;
+                    }
+                }
             }
             // Closing transports is all that may follow Closed.
-            Transmit::Close(_) => assert!(out.is_empty()),
-            Transmit::Poll | Transmit::Connect(_) => {
+            Transmit::Close(transport) => {
+                assert!(out.is_empty());
+                if transport == TransportKind::Polling {
+                    watch.get_open = false;
+                }
+            }
+            Transmit::Poll => {
+                assert!(!watch.closed, "poll after Closed");
+                assert!(!watch.get_open, "two GETs at once");
+                watch.get_open = true;
+                assert!(out.is_empty());
+            }
+            Transmit::Connect(_) => {
                 assert!(!watch.closed, "{transmit:?} after Closed");
                 assert!(out.is_empty());
             }

@@ -306,7 +306,6 @@ impl Session<Client> {
         let mut session = Self::new(config, transport, State::AwaitingOpen, now);
         if transport == TransportKind::Polling {
             session.instructions.push_back(Transmit::Poll);
-            session.polling.get_in_flight = true;
         }
         session
     }
@@ -314,6 +313,10 @@ impl Session<Client> {
     /// The GET issued for [`Transmit::Poll`] completed and its packets were fed in.
     pub fn handle_poll_done(&mut self, now: Instant) {
         let _ = now;
+        if !self.polling.get_in_flight {
+            // Not ours: a stray completion must not let two GETs overlap.
+            return;
+        }
         self.polling.get_in_flight = false;
         self.client_polling_idle();
     }
@@ -321,6 +324,9 @@ impl Session<Client> {
     /// The POST issued for a [`Transmit::Send`] on polling completed.
     pub fn handle_post_done(&mut self, now: Instant) {
         let _ = now;
+        if !self.polling.post_in_flight {
+            return;
+        }
         self.polling.post_in_flight = false;
         self.client_polling_idle();
     }
@@ -642,7 +648,21 @@ impl<R: Role> Session<R> {
         if let Some(transmit) = self.flush(out) {
             return Some(transmit);
         }
-        self.instructions.pop_front()
+        self.next_instruction()
+    }
+
+    /// A `Poll` counts as in flight once handed out, and is dropped if polling stopped since.
+    fn next_instruction(&mut self) -> Option<Transmit> {
+        while let Some(transmit) = self.instructions.pop_front() {
+            if transmit == Transmit::Poll {
+                if !self.can_poll() {
+                    continue;
+                }
+                self.polling.get_in_flight = true;
+            }
+            return Some(transmit);
+        }
+        None
     }
 
     /// Writes the queue on the current transport when that transport can take it.
@@ -732,17 +752,18 @@ impl<R: Role> Session<R> {
 
     /// Client: keeps one GET in flight while the session polls.
     fn maybe_poll(&mut self) {
-        let live = matches!(self.state, State::Open | State::AwaitingOpen);
-        if !R::IS_SERVER
-            && live
+        if self.can_poll() && !self.instructions.contains(&Transmit::Poll) {
+            self.instructions.push_back(Transmit::Poll);
+        }
+    }
+
+    fn can_poll(&self) -> bool {
+        !R::IS_SERVER
+            && matches!(self.state, State::Open | State::AwaitingOpen)
             && self.transport == TransportKind::Polling
             && !self.polling_gone
             && !self.polling.get_in_flight
             && !self.upgrade.blocks_polling()
-        {
-            self.polling.get_in_flight = true;
-            self.instructions.push_back(Transmit::Poll);
-        }
     }
 
     fn queue_pong(&mut self, data: Str) {
