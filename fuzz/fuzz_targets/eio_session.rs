@@ -16,7 +16,11 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let mut input = Reader(data);
     let flags = input.byte();
     let config = config(flags, &mut input);
-    let transport = if flags & 2 == 0 { TransportKind::Polling } else { TransportKind::WebSocket };
+    let transport = if flags & 2 == 0 {
+        TransportKind::Polling
+    } else {
+        TransportKind::WebSocket
+    };
     let start = Instant::now();
     if flags & 1 == 0 {
         let session = Session::accept(Str::from_static("fuzz"), config, transport, start);
@@ -61,7 +65,11 @@ impl Reader<'_> {
     }
 
     fn transport(&mut self) -> TransportKind {
-        if self.byte() & 1 == 0 { TransportKind::Polling } else { TransportKind::WebSocket }
+        if self.byte() & 1 == 0 {
+            TransportKind::Polling
+        } else {
+            TransportKind::WebSocket
+        }
     }
 
     fn is_empty(&self) -> bool {
@@ -203,7 +211,11 @@ fn run<R: Role>(
             }
             1 => {
                 let transport = input.transport();
-                let end = if input.byte() & 1 == 0 { TransportEnd::Closed } else { TransportEnd::Error };
+                let end = if input.byte() & 1 == 0 {
+                    TransportEnd::Closed
+                } else {
+                    TransportEnd::Error
+                };
                 session.handle_transport_closed(transport, end, now);
             }
             2 => session.handle_parse_error(input.transport(), now),
