@@ -13,6 +13,8 @@ pub enum ProtocolError {
     InvalidHeartbeatDirection,
     /// A packet that is not valid at this point of the session (an `open` after the handshake,
     /// an `upgrade` on the current transport, anything but `open` before the handshake).
+    /// Node's server silently ignores a stray `open` or `upgrade`; only a broken or hostile
+    /// peer sends one, so we close instead.
     #[error("unexpected {0:?} packet")]
     UnexpectedPacket(PacketType),
     /// A second GET arrived while one was held (Node: "overlap from client").

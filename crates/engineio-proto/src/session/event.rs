@@ -98,5 +98,6 @@ pub enum Transmit {
     Connect(TransportKind),
     /// Close this transport once what was sent before is written. For the server's polling
     /// transport: answer a held GET, if any, with a `noop` payload, and forget the transport.
+    /// For a client's polling transport: abandon the GET in flight.
     Close(TransportKind),
 }

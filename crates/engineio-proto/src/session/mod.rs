@@ -300,7 +300,9 @@ impl Session<Server> {
 impl Session<Client> {
     /// Starts a client session over `transport`. The driver opens that transport itself; on
     /// polling the first [`Transmit::Poll`] is the handshake GET. Messages sent before the
-    /// handshake completes are queued.
+    /// handshake completes are queued. The handshake itself has no deadline here: the driver
+    /// applies its connect timeout (socket.io's `timeout` option) and then calls
+    /// [`Session::close`].
     pub fn connect(config: impl Into<Arc<Config>>, transport: TransportKind, now: Instant) -> Self {
         let config = config.into();
         let mut session = Self::new(config, transport, State::AwaitingOpen, now);
