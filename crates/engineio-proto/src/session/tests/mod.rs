@@ -393,3 +393,10 @@ fn drain(session: &mut Session<impl Role>) -> Vec<(Transmit, Vec<Packet>)> {
 fn events(session: &mut Session<impl Role>) -> Vec<Event> {
     std::iter::from_fn(|| session.poll_event()).collect()
 }
+
+#[test]
+fn sessions_can_move_between_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Session<Server>>();
+    assert_send_sync::<Session<Client>>();
+}

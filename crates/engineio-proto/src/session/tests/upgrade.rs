@@ -234,3 +234,79 @@ fn websocket_for_a_websocket_session_is_refused() {
         Err(UpgradeError::NotAllowed)
     );
 }
+
+fn open_offering_websocket() -> Packet {
+    Packet::Open(OpenPacket {
+        sid: Str::from_static("s"),
+        upgrades: vec![Str::from_static("websocket")],
+        ping_interval: 25_000,
+        ping_timeout: 20_000,
+        max_payload: 1_000_000,
+    })
+}
+
+/// Client side, scripted: connect the WebSocket, `2probe`, `3probe`, wait for the GET in flight,
+/// then `5` first and the queue after it, all on the WebSocket.
+#[test]
+fn client_probe_pauses_polling_then_switches() {
+    let t0 = Instant::now();
+    let mut client = Session::connect(Config::default(), POLLING, t0);
+    assert_eq!(drain(&mut client), vec![(Transmit::Poll, vec![])]);
+    client.handle_packet(open_offering_websocket(), POLLING, t0);
+    client.handle_poll_done(t0);
+    assert_eq!(
+        drain(&mut client),
+        vec![(Transmit::Connect(WS), vec![]), (Transmit::Poll, vec![])]
+    );
+    client.handle_transport_opened(WS, t0);
+    client.send(text("a")).unwrap();
+    assert_eq!(
+        drain(&mut client),
+        vec![
+            (Transmit::Send(WS), vec![ping("probe")]),
+            (Transmit::Send(POLLING), vec![text("a")]),
+        ]
+    );
+    client.handle_packet(pong("probe"), WS, t0);
+    client.send(text("b")).unwrap();
+    // GET and POST still in flight: nothing moves, not even a new POST.
+    assert_eq!(drain(&mut client), vec![]);
+    assert!(client.is_upgrading());
+    client.handle_post_done(t0);
+    assert_eq!(drain(&mut client), vec![]);
+    // The server releases the GET with a noop: now the switch happens.
+    client.handle_packet(Packet::Noop, POLLING, t0);
+    client.handle_poll_done(t0);
+    assert_eq!(
+        drain(&mut client),
+        vec![(Transmit::Send(WS), vec![Packet::Upgrade, text("b")])]
+    );
+    assert_eq!(
+        events(&mut client),
+        vec![Event::Opened, Event::Upgraded(WS)]
+    );
+    assert_eq!(client.transport(), WS);
+    // No GET follows once upgraded.
+    assert_eq!(drain(&mut client), vec![]);
+}
+
+#[test]
+fn client_probe_failure_closes_the_websocket_and_keeps_polling() {
+    let t0 = Instant::now();
+    let mut client = Session::connect(Config::default(), POLLING, t0);
+    drain(&mut client);
+    client.handle_packet(open_offering_websocket(), POLLING, t0);
+    client.handle_poll_done(t0);
+    drain(&mut client);
+    client.handle_transport_opened(WS, t0);
+    drain(&mut client);
+    // Anything but `3probe` fails the probe (Node: "probe error").
+    client.handle_packet(text("nope"), WS, t0);
+    assert_eq!(drain(&mut client), vec![(Transmit::Close(WS), vec![])]);
+    assert!(!client.is_upgrading() && !client.is_closed());
+    client.send(text("still polling")).unwrap();
+    assert_eq!(
+        drain(&mut client),
+        vec![(Transmit::Send(POLLING), vec![text("still polling")])]
+    );
+}
