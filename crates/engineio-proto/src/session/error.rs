@@ -38,7 +38,8 @@ pub enum SendError {
     NotAMessage(Packet),
 }
 
-/// Why [`Session::handle_poll_request`] refused a GET; the driver answers it with HTTP 400.
+/// Why [`Session::handle_poll_request`] refused a GET (or [`Session::handle_post_request`] a
+/// POST); the driver answers it with HTTP 400.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PollError {

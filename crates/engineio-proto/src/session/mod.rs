@@ -286,6 +286,25 @@ impl Session<Server> {
         Ok(())
     }
 
+    /// A POST arrived on the polling transport: check that the session takes it before decoding
+    /// its body (with [`Config::max_payload`]) and feeding the packets to
+    /// [`Session::handle_packet`] with [`TransportKind::Polling`]. Node answers a POST with `ok`.
+    ///
+    /// # Errors
+    ///
+    /// The driver answers a refused POST with HTTP 400 (Node: "bad request" once the session
+    /// was upgraded, "session ID unknown" once it is closed); the session is not affected.
+    pub fn handle_post_request(&mut self, now: Instant) -> Result<(), PollError> {
+        let _ = now;
+        if matches!(self.state, State::Closed) {
+            return Err(PollError::Closed);
+        }
+        if self.transport != TransportKind::Polling || self.polling_gone {
+            return Err(PollError::WrongTransport);
+        }
+        Ok(())
+    }
+
     /// A WebSocket arrived for this (polling) session: start probing it for an upgrade. Its
     /// packets are then fed to [`Session::handle_packet`] with [`TransportKind::WebSocket`].
     ///

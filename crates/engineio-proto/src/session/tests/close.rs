@@ -83,6 +83,7 @@ fn server_shutting_down_does_not_wait_for_a_get() {
         vec![closed(CloseReason::ServerShuttingDown)]
     );
     assert_eq!(server.handle_poll_request(t0), Err(PollError::Closed));
+    assert_eq!(server.handle_post_request(t0), Err(PollError::Closed));
     // With a GET held, the close packet still goes out on it.
     let mut server = Session::accept(Str::from_static("s"), Config::default(), POLLING, t0);
     server.handle_poll_request(t0).unwrap();

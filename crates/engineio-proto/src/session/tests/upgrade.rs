@@ -76,6 +76,10 @@ fn upgrade_keeps_every_message_in_order() {
         Err(PollError::WrongTransport)
     );
     assert_eq!(
+        pair.server().handle_post_request(now),
+        Err(PollError::WrongTransport)
+    );
+    assert_eq!(
         pair.server().handle_upgrade_request(now),
         Err(UpgradeError::AlreadyUpgraded)
     );
