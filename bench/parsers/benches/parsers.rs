@@ -10,8 +10,8 @@ use std::time::Duration;
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
 use parser_bench::{
-    Args, Direction, Format, Input, Message, OURS, THEIRS, group_id, inputs, ours, theirs, verify,
-    wire,
+    Args, Direction, Format, Input, Message, OURS, OURS_LAZY, THEIRS, group_id, inputs, ours,
+    theirs, verify, wire,
 };
 
 fn wire_len(wire: &[Message]) -> u64 {
@@ -43,15 +43,23 @@ fn decode(c: &mut Criterion, input: &Input, format: Format, ours_ok: bool) {
     let theirs_wire = theirs::WireIn::new(&wire);
     if ours_ok {
         let ours_wire = ours::WireIn::new(&wire);
-        let mut decoder = ours::decoder(format);
-        if input.is_binary() {
-            group.bench_function(OURS, |b| {
-                b.iter(|| ours::decode_typed(&mut decoder, black_box(&ours_wire)).expect("decode"))
-            });
-        } else {
-            group.bench_function(OURS, |b| {
-                b.iter(|| ours::decode_values(&mut decoder, black_box(&ours_wire)).expect("decode"))
-            });
+        for (name, mut decoder) in [
+            (OURS, ours::decoder(format)),
+            (OURS_LAZY, ours::decoder_lazy(format)),
+        ] {
+            if input.is_binary() {
+                group.bench_function(name, |b| {
+                    b.iter(|| {
+                        ours::decode_typed(&mut decoder, black_box(&ours_wire)).expect("decode")
+                    })
+                });
+            } else {
+                group.bench_function(name, |b| {
+                    b.iter(|| {
+                        ours::decode_values(&mut decoder, black_box(&ours_wire)).expect("decode")
+                    })
+                });
+            }
         }
     }
     if input.is_binary() {

@@ -14,7 +14,7 @@ use bytestring::ByteString;
 use serde_json::Value;
 use socketio_proto::{
     AckId, Decoder, Encoded, Limits, Message as SioMessage, Packet, PacketData, Parser,
-    ProtocolVersion,
+    ProtocolVersion, Validation,
 };
 
 use crate::{Args, Decoded, Format, Input, Message};
@@ -30,6 +30,12 @@ pub fn parser(format: Format) -> Parser {
 /// A decoder as a server keeps it per connection, with the default limits and validation.
 pub fn decoder(format: Format) -> Decoder {
     Decoder::new(parser(format), ProtocolVersion::V5, Limits::default())
+}
+
+/// The same decoder with `Validation::Lazy`: only the packet shape and the event name are checked
+/// at decode time, the arguments are parsed once, when asked for.
+pub fn decoder_lazy(format: Format) -> Decoder {
+    decoder(format).with_validation(Validation::Lazy)
 }
 
 /// Wire messages in our own types, built once outside the timed loops (cloning them is a
@@ -135,7 +141,15 @@ pub fn encode_typed(
 /// Decodes canonical messages into the comparable form (not timed). `binary` selects the typed
 /// path used for the binary input.
 pub fn decode(wire: &[Message], format: Format, binary: bool) -> Result<Decoded, String> {
-    let mut decoder = decoder(format);
+    decode_using(decoder(format), wire, binary)
+}
+
+/// [`decode`] with the [`decoder_lazy`] decoder.
+pub fn decode_lazy(wire: &[Message], format: Format, binary: bool) -> Result<Decoded, String> {
+    decode_using(decoder_lazy(format), wire, binary)
+}
+
+fn decode_using(mut decoder: Decoder, wire: &[Message], binary: bool) -> Result<Decoded, String> {
     let wire = WireIn::new(wire);
     let (packet, args) = if binary {
         let (packet, (value, bin)) = decode_typed(&mut decoder, &wire)?;
