@@ -22,6 +22,28 @@ pub(crate) fn special_mask(w: u64) -> u64 {
     (zq | zb | ctl) & HIGHS
 }
 
+/// Loads fewer than 8 bytes as a little-endian word whose missing high lanes hold `pad`
+/// bytes, using overlapping loads instead of a byte loop.
+#[inline(always)]
+pub(crate) fn load_short(b: &[u8], pad: u8) -> u64 {
+    let n = b.len();
+    let fill = if n >= 8 {
+        0
+    } else {
+        (ONES * u64::from(pad)) << (8 * n)
+    };
+    let v = if let (Some(lo), Some(hi)) = (b.first_chunk::<4>(), b.last_chunk::<4>()) {
+        u64::from(u32::from_le_bytes(*lo)) | u64::from(u32::from_le_bytes(*hi)) << (8 * (n - 4))
+    } else if let (Some(lo), Some(hi)) = (b.first_chunk::<2>(), b.last_chunk::<2>()) {
+        u64::from(u16::from_le_bytes(*lo)) | u64::from(u16::from_le_bytes(*hi)) << (8 * (n - 2))
+    } else if let Some(&x) = b.first() {
+        u64::from(x)
+    } else {
+        0
+    };
+    v | fill
+}
+
 #[inline(always)]
 fn is_special(b: u8) -> bool {
     b == b'"' || b == b'\\' || b < 0x20
@@ -180,7 +202,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads a string into a new `String` of exactly the right size when it has no escapes.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn string(&mut self) -> Result<String, Error> {
         let start = self.pos;
         let end = find_special(self.bytes, start);

@@ -37,6 +37,13 @@ pub(crate) struct Builder {
 }
 
 impl Builder {
+    /// Turns the members from `start` on into a map. (`BTreeMap::from_iter` sorts and then
+    /// bulk-builds, which measured cheaper than inserting one by one in any order.)
+    #[inline]
+    fn object(&mut self, start: usize) -> Map<String, Value> {
+        self.members.drain(start..).collect()
+    }
+
     /// Parses one value; `depth` containers are already open around it.
     pub(crate) fn value(
         &mut self,
@@ -136,7 +143,7 @@ impl Builder {
                             Some(b'}') => {
                                 r.pos += 1;
                                 self.frames.pop();
-                                value = Value::Object(self.members.drain(start..).collect());
+                                value = Value::Object(self.object(start));
                             }
                             _ => return Err(r.err_eof_or(SyntaxError::ExpectedCommaOrBrace)),
                         }

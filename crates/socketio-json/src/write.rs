@@ -4,25 +4,42 @@
 use serde_json::ser::Formatter as _;
 use serde_json::{Number, Value};
 
-use crate::read::find_special;
+use crate::read::{load_short, special_mask};
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Writes `s` as a JSON string, escaping exactly what serde_json escapes.
+///
+/// Copies 8 bytes at a time: each word is stored whole (even past the end of the string, the
+/// excess is cut off with `truncate`), so short strings cost a few word stores instead of a
+/// `memcpy` call, and the same word is checked for bytes needing an escape.
 #[inline]
 pub(crate) fn str(out: &mut Vec<u8>, s: &str) {
-    let bytes = s.as_bytes();
-    out.reserve(bytes.len() + 2);
+    let mut bytes = s.as_bytes();
+    out.reserve(bytes.len() + 10);
     out.push(b'"');
-    let mut start = 0;
     loop {
-        let i = find_special(bytes, start);
-        let Some(&b) = bytes.get(i) else { break };
-        out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
-        escape(out, b);
-        start = i + 1;
+        let (w, n) = match bytes.first_chunk::<8>() {
+            Some(c) => (u64::from_le_bytes(*c), 8),
+            None if bytes.is_empty() => break,
+            // Pad with spaces, which never need escaping.
+            None => (load_short(bytes, b' '), bytes.len()),
+        };
+        out.extend_from_slice(&w.to_le_bytes());
+        let m = special_mask(w);
+        if m == 0 {
+            if n < 8 {
+                out.truncate(out.len() + n - 8);
+                break;
+            }
+            bytes = bytes.get(8..).unwrap_or_default();
+            continue;
+        }
+        let k = (m.trailing_zeros() / 8) as usize;
+        out.truncate(out.len() + k - 8);
+        escape(out, bytes.get(k).copied().unwrap_or_default());
+        bytes = bytes.get(k + 1..).unwrap_or_default();
     }
-    out.extend_from_slice(bytes.get(start..).unwrap_or_default());
     out.push(b'"');
 }
 
