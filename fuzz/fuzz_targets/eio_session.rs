@@ -126,7 +126,7 @@ fn close_reason(input: &mut Reader<'_>) -> CloseReason {
     }
 }
 
-/// Role-specific inputs; returns false when the opcode is not one.
+/// Role-specific inputs (`op` is 0, 1 or 2); returns false when the opcode is not one.
 fn server_op(
     session: &mut Session<Server>,
     op: u8,
@@ -145,7 +145,7 @@ fn server_op(
         }
         _ => {
             let _ = input;
-            return false;
+            let _ = session.handle_post_request(now);
         }
     }
     true

@@ -263,6 +263,7 @@ impl Pair {
         let now = self.now;
         if !self.mute_client {
             if let Some(server) = self.server.as_mut() {
+                server.handle_post_request(now).unwrap();
                 for packet in packets {
                     server.handle_packet(packet, POLLING, now);
                 }
