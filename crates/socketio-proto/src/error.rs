@@ -101,9 +101,11 @@ impl DecodeError {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum EncodeError {
-    /// The namespace is empty, does not start with `/`, or contains a `,` (which ends the namespace
-    /// on the wire, so the packet could not be decoded back; Node throws the same).
-    #[error("invalid namespace {0:?}: must start with '/' and contain no ','")]
+    /// The namespace does not start with `/`, or (JSON parser) contains a `,`, which ends the
+    /// namespace on the wire so the packet could not be decoded back (Node throws the same).
+    #[error(
+        "invalid namespace {0:?}: must start with '/' (and contain no ',' with the JSON parser)"
+    )]
     InvalidNamespace(String),
     /// The event name is one of the [`RESERVED_EVENTS`](crate::RESERVED_EVENTS) (Node's `emit`
     /// throws `"… is a reserved event name"`).

@@ -319,6 +319,7 @@ pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
+/// Node's encoder refuses a `,` in a namespace because it ends the namespace in this text format.
 pub(crate) fn check_nsp(nsp: &str) -> Result<(), EncodeError> {
     if !nsp.starts_with('/') || nsp.contains(',') {
         return Err(EncodeError::InvalidNamespace(nsp.to_owned()));

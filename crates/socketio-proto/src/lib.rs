@@ -17,7 +17,7 @@
 //! [`Parser::Json`] is Node's default `socket.io-parser`:
 //! `<type>[<attachments>-][<nsp>,][<ack id>][<JSON payload>]`, binary values replaced by
 //! `{"_placeholder":true,"num":N}` and sent as N separate binary messages after the text.
-//! [`Parser::Msgpack`] (default feature `msgpack`) is npm `socket.io-msgpack-parser`: each packet is
+//! `Parser::Msgpack` (default feature `msgpack`) is npm `socket.io-msgpack-parser`: each packet is
 //! one binary message, the packet object as notepack writes it. The parser is a runtime value, so a
 //! server can choose it per connection without a generic parameter.
 //!
@@ -129,8 +129,8 @@ pub enum Validation {
 
 /// The packet format of a connection, chosen at run time.
 ///
-/// All encoders check what Node checks before sending: the namespace must start with `/` and must
-/// not contain `,`, the event name must not be reserved.
+/// All encoders check what Node checks before sending: the namespace must start with `/` (and, for
+/// the JSON parser, must not contain `,`), the event name must not be reserved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Parser {
     /// Node's default `socket.io-parser` (text packets, binary attachments).

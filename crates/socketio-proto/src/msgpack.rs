@@ -20,7 +20,7 @@ use socketio_msgpack::{Header, Reader, write};
 use crate::args::{Args, RawValue};
 use crate::encode::{AckTemplate, Encoded, Message};
 use crate::error::{ArgsError, DecodeError, EncodeError};
-use crate::json::{check_event, check_nsp};
+use crate::json::check_event;
 use crate::packet::{Ack, AckId, Event, Packet, PacketData, PacketType};
 use crate::ser::{self, ElementSink, Shape};
 use crate::{Limits, Parser, ProtocolVersion, Validation};
@@ -33,6 +33,15 @@ const ID: &[u8] = b"\xa2id";
 // ---------------------------------------------------------------------------------------------
 // Decoding
 // ---------------------------------------------------------------------------------------------
+
+/// The msgpack format carries any string; only the leading `/` that every namespace has is required
+/// (a `,` is fine here, unlike in the JSON text format).
+fn check_nsp(nsp: &str) -> Result<(), EncodeError> {
+    if !nsp.starts_with('/') {
+        return Err(EncodeError::InvalidNamespace(nsp.to_owned()));
+    }
+    Ok(())
+}
 
 fn sub_str(data: &Bytes, s: &str) -> ByteString {
     let base = data.as_ptr() as usize;

@@ -150,7 +150,7 @@ pub struct AckIdOutOfRange(pub u64);
 #[derive(Debug, Clone, PartialEq)]
 pub struct Packet {
     /// The namespace, `"/"` for the main one. In protocol v4 it may carry a query string
-    /// (`/admin?token=1`); see [`split_namespace_query`](crate::split_namespace_query).
+    /// (`/admin?token=1`); see `split_namespace_query` (feature `v4`).
     pub nsp: ByteString,
     /// The packet itself.
     pub data: PacketData,
