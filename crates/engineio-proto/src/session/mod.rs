@@ -562,6 +562,10 @@ impl<R: Role> Session<R> {
             Packet::Open(open) if !R::IS_SERVER && self.state == State::AwaitingOpen => {
                 self.client_handshake(open, now);
             }
+            // Node's server ignores a stray `open` or `upgrade` (its `onPacket` has no case for
+            // them) and anything that arrives while the session is closing; so do we.
+            _ if self.state != State::AwaitingOpen => {}
+            // A client that hears anything but `open` first is not talking to an Engine.IO server.
             other => {
                 let kind = packet_type(&other);
                 self.fail(
