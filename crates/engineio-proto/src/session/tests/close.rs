@@ -206,7 +206,10 @@ fn stray_open_upgrade_and_noop_are_ignored_as_node_does() {
         assert!(!server.is_closed());
         // The session still works afterwards.
         server.handle_packet(text("after"), WS, now);
-        assert_eq!(events(&mut server), vec![Event::Message(Str::from_static("after"))]);
+        assert_eq!(
+            events(&mut server),
+            vec![Event::Message(Str::from_static("after"))]
+        );
     }
 }
 
