@@ -251,3 +251,90 @@ fn dates_and_extensions() {
     let (ty, data): (i8, &[u8]) = from_slice(&[0xd5, 0xfe, 1, 2], &Limits::default()).expect("ext");
     assert_eq!((ty, data), (-2, &[1u8, 2][..]));
 }
+
+mod props {
+    use proptest::prelude::*;
+    use serde_json::{Map, Number, Value};
+
+    use crate::*;
+
+    fn arb_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<u64>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(|f| Number::from_f64(f).map_or(Value::Null, Value::Number)),
+            (-1e6f64..1e6).prop_map(Value::from),
+            ".{0,40}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(6, 256, 20, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..20).prop_map(Value::Array),
+                prop::collection::vec((".{0,10}", inner), 0..20)
+                    .prop_map(|kv| Value::Object(kv.into_iter().collect::<Map<_, _>>())),
+            ]
+        })
+    }
+
+    /// What a round trip through JavaScript numbers gives: integral floats become integers.
+    fn normalize(v: &Value) -> Value {
+        match v {
+            Value::Number(n) if n.is_f64() => {
+                let mut out = Vec::new();
+                write::number(&mut out, n.as_f64().unwrap_or_default());
+                value_from_slice(&out, &Limits::default()).unwrap_or(Value::Null)
+            }
+            Value::Array(a) => Value::Array(a.iter().map(normalize).collect()),
+            Value::Object(o) => {
+                Value::Object(o.iter().map(|(k, v)| (k.clone(), normalize(v))).collect())
+            }
+            v => v.clone(),
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn value_round_trips(v in arb_value()) {
+            let mut direct = Vec::new();
+            write_value(&mut direct, &v);
+            prop_assert_eq!(&direct, &to_vec(&v).expect("serde"));
+            let limits = Limits::default();
+            let back = value_from_slice(&direct, &limits).expect("decodes");
+            prop_assert_eq!(&back, &normalize(&v));
+            prop_assert_eq!(from_slice::<Value>(&direct, &limits).expect("serde decodes"), back);
+            let mut r = Reader::new(&direct);
+            prop_assert_eq!(r.value_span(&limits).expect("skips"), &direct[..]);
+        }
+
+        #[test]
+        fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
+            let limits = Limits { max_depth: 8, max_len: 16 };
+            let fast = value_from_slice(&bytes, &limits);
+            let serde = from_slice::<Value>(&bytes, &limits);
+            let skip = Reader::new(&bytes).skip_value(&limits);
+            if let Ok(v) = &serde {
+                prop_assert_eq!(fast.as_ref().ok(), Some(v));
+            }
+            if fast.is_ok() {
+                prop_assert!(skip.is_ok());
+            }
+        }
+
+        #[test]
+        fn mutated_packets_never_panic(
+            flips in prop::collection::vec((0usize..64, any::<u8>()), 1..4),
+        ) {
+            let mut bytes = b"\x84\xa4type\x02\xa4data\x93\xa4chat\x81\xa1a\xcb\x3f\xe0\0\0\0\0\0\0\xc4\x01\x07\xa3nsp\xa1/\xa2id\x0c".to_vec();
+            for (i, b) in flips {
+                let n = bytes.len();
+                bytes[i % n] = b;
+            }
+            let limits = Limits::default();
+            let fast = value_from_slice(&bytes, &limits);
+            if let Ok(v) = from_slice::<Value>(&bytes, &limits) {
+                prop_assert_eq!(fast.as_ref().ok(), Some(&v));
+            }
+        }
+    }
+}

@@ -11,7 +11,56 @@ use crate::{Error, Limits, write};
 /// Same result as deserializing a `serde_json::Value` through serde, except that binary data
 /// (which serde_json's `Value` refuses) becomes an array of byte values, as
 /// `serde_json::to_value` writes bytes.
+///
+/// The common markers (fixint, fixstr, fixarray, fixmap, nil, booleans) are handled inline; the
+/// rest goes through [`Reader::read_header`].
 pub(crate) fn decode(rd: &mut Reader<'_>, depth: usize, limits: &Limits) -> Result<Value, Error> {
+    let Some(&m) = rd.buf.get(rd.pos) else {
+        return Err(Error::UnexpectedEof);
+    };
+    match m {
+        0x00..=0x7f => {
+            rd.pos += 1;
+            Ok(Value::Number(m.into()))
+        }
+        0xa0..=0xbf => {
+            rd.pos += 1;
+            string(rd, u32::from(m & 0x1f)).map(Value::String)
+        }
+        0x80..=0x8f => {
+            rd.pos += 1;
+            let n = u32::from(m & 0x0f);
+            if (n as usize) * 2 > rd.buf.len() - rd.pos {
+                return Err(Error::UnexpectedEof);
+            }
+            map(rd, n, depth, limits)
+        }
+        0x90..=0x9f => {
+            rd.pos += 1;
+            let n = u32::from(m & 0x0f);
+            if n as usize > rd.buf.len() - rd.pos {
+                return Err(Error::UnexpectedEof);
+            }
+            array(rd, n, depth, limits)
+        }
+        0xc0 => {
+            rd.pos += 1;
+            Ok(Value::Null)
+        }
+        0xc2 | 0xc3 => {
+            rd.pos += 1;
+            Ok(Value::Bool(m == 0xc3))
+        }
+        0xe0..=0xff => {
+            rd.pos += 1;
+            Ok(Value::Number(i64::from(m as i8).into()))
+        }
+        _ => decode_header(rd, depth, limits),
+    }
+}
+
+#[inline(never)]
+fn decode_header(rd: &mut Reader<'_>, depth: usize, limits: &Limits) -> Result<Value, Error> {
     Ok(match rd.read_header()? {
         Header::Nil | Header::Undefined => Value::Null,
         Header::Bool(b) => Value::Bool(b),
@@ -21,36 +70,57 @@ pub(crate) fn decode(rd: &mut Reader<'_>, depth: usize, limits: &Limits) -> Resu
         Header::F64(f) => float(f),
         Header::Str(n) => Value::String(string(rd, n)?),
         Header::Bin(n) => bytes(rd.take(n as usize)?),
-        Header::Array(n) => {
-            let depth = enter(depth, n, limits)?;
-            let mut v = Vec::with_capacity(n as usize);
-            for _ in 0..n {
-                v.push(decode(rd, depth, limits)?);
-            }
-            Value::Array(v)
-        }
-        Header::Map(n) => {
-            let depth = enter(depth, n, limits)?;
-            let mut m = Map::new();
-            for _ in 0..n {
-                if skip_undefined_entry(rd, depth, limits)? {
-                    continue;
-                }
-                let key = match rd.read_header()? {
-                    Header::Str(n) => string(rd, n)?,
-                    _ => return Err(Error::KeyNotString),
-                };
-                let value = decode(rd, depth, limits)?;
-                m.insert(key, value);
-            }
-            Value::Object(m)
-        }
+        Header::Array(n) => array(rd, n, depth, limits)?,
+        Header::Map(n) => map(rd, n, depth, limits)?,
         Header::Date(ms) => crate::date::iso_string(ms).map_or(Value::Null, Value::String),
         Header::Ext(ty, n) => Value::Array(vec![
             Value::Number(i64::from(ty).into()),
             bytes(rd.take(n as usize)?),
         ]),
     })
+}
+
+/// `n` has been checked against the remaining input.
+#[inline]
+fn array(rd: &mut Reader<'_>, n: u32, depth: usize, limits: &Limits) -> Result<Value, Error> {
+    let depth = enter(depth, n, limits)?;
+    let mut v = Vec::with_capacity(n as usize);
+    for _ in 0..n {
+        v.push(decode(rd, depth, limits)?);
+    }
+    Ok(Value::Array(v))
+}
+
+/// `n` has been checked against the remaining input.
+#[inline]
+fn map(rd: &mut Reader<'_>, n: u32, depth: usize, limits: &Limits) -> Result<Value, Error> {
+    let depth = enter(depth, n, limits)?;
+    let mut m = Map::new();
+    for _ in 0..n {
+        let key = match rd.buf.get(rd.pos) {
+            Some(&k @ 0xa0..=0xbf) => {
+                rd.pos += 1;
+                string(rd, u32::from(k & 0x1f))?
+            }
+            _ => {
+                // Rare key shapes: the generic path, which also drops `undefined` values.
+                if skip_undefined_entry(rd, depth, limits)? {
+                    continue;
+                }
+                match rd.read_header()? {
+                    Header::Str(n) => string(rd, n)?,
+                    _ => return Err(Error::KeyNotString),
+                }
+            }
+        };
+        if rd.peek_is_undefined() {
+            rd.pos += 3;
+            continue;
+        }
+        let value = decode(rd, depth, limits)?;
+        m.insert(key, value);
+    }
+    Ok(Value::Object(m))
 }
 
 #[inline]

@@ -90,7 +90,10 @@ pub fn int(out: &mut Vec<u8>, v: i64) {
 /// decoder reads back exactly.
 #[inline]
 pub fn number(out: &mut Vec<u8>, v: f64) {
-    if v.is_finite() && v.floor() == v {
+    // `v as i64` saturates, so the round trip also rejects fractions, NaN and ±Infinity cheaply
+    // for every value notepack writes as an integer in int 64 range; larger magnitudes take the
+    // second test.
+    if (v as i64) as f64 == v || (v.is_finite() && v.trunc() == v) {
         if v >= 0.0 {
             if v < TWO_POW_64 {
                 uint(out, v as u64);
@@ -133,8 +136,21 @@ pub fn str_len(out: &mut Vec<u8>, len: u32) {
 /// If `s` is longer than `u32::MAX` bytes, which MessagePack cannot express (notepack throws).
 #[inline]
 pub fn str(out: &mut Vec<u8>, s: &str) {
-    str_len(out, len_u32(s.len()));
-    out.extend_from_slice(s.as_bytes());
+    let b = s.as_bytes();
+    if b.len() < 0x20 {
+        // The common case (keys, event names, short texts): one capacity check.
+        out.reserve(b.len() + 1);
+        out.push(0xa0 | b.len() as u8);
+        out.extend_from_slice(b);
+    } else {
+        long_str(out, b);
+    }
+}
+
+fn long_str(out: &mut Vec<u8>, b: &[u8]) {
+    out.reserve(b.len() + 5);
+    str_len(out, len_u32(b.len()));
+    out.extend_from_slice(b);
 }
 
 /// Header of a byte string of `len` bytes: bin 8, bin 16 or bin 32 (notepack writes a Node
