@@ -293,7 +293,7 @@ impl ElementSink for JsonSink<'_> {
 /// assert_eq!(v.to_value()?, serde_json::json!({"sid": "abc"}));
 /// # Ok::<(), socketio_proto::ArgsError>(())
 /// ```
-#[derive(Clone, PartialEq)]
+#[derive(Clone)]
 pub struct RawValue {
     pub(crate) parser: Parser,
     pub(crate) bytes: Bytes,
@@ -443,6 +443,13 @@ impl RawValue {
 
     fn json_limits(&self) -> socketio_json::Limits {
         crate::limits::json_limits(self.max_depth)
+    }
+}
+
+impl PartialEq for RawValue {
+    /// Same parser, same bytes.
+    fn eq(&self, other: &Self) -> bool {
+        self.parser == other.parser && self.bytes == other.bytes
     }
 }
 

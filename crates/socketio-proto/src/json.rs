@@ -459,19 +459,14 @@ pub(crate) fn event_template<T: ?Sized + Serialize>(
 ) -> Result<AckTemplate, EncodeError> {
     check_nsp(nsp)?;
     check_event(event)?;
-    // Serialize the payload first: the head depends on the attachment count.
-    let mut payload = Vec::with_capacity(event.len() + 64);
+    let mut out = Vec::with_capacity(header_len(nsp) + event.len() + 64);
+    write_head(&mut out, PacketType::Event, 0, nsp);
+    let mut split = out.len();
     let mut attachments = Vec::new();
-    write_event_array(&mut payload, event, args, &mut attachments)?;
-    let ty = if attachments.is_empty() {
-        PacketType::Event
-    } else {
-        PacketType::BinaryEvent
-    };
-    let mut out = Vec::with_capacity(header_len(nsp) + payload.len());
-    write_head(&mut out, ty, attachments.len(), nsp);
-    let split = out.len();
-    out.extend_from_slice(&payload);
+    write_event_array(&mut out, event, args, &mut attachments)?;
+    let before = out.len();
+    make_binary(&mut out, PacketType::BinaryEvent, attachments.len());
+    split += out.len() - before;
     Ok(AckTemplate {
         parser: Parser::Json,
         buf: Bytes::from(out),
@@ -521,6 +516,36 @@ pub(crate) fn encode_simple<T: ?Sized + Serialize>(
     finish(out, Vec::new())
 }
 
+/// An event whose arguments are raw (e.g. received ones being forwarded): their bytes are copied.
+pub(crate) fn encode_event_args(
+    nsp: &str,
+    event: &str,
+    args: &Args,
+    ack: Option<AckId>,
+) -> Result<Encoded, EncodeError> {
+    check_nsp(nsp)?;
+    check_event(event)?;
+    args.check_parser(Parser::Json)?;
+    let elements = args.json_elements();
+    let attachments = args.attachments();
+    let ty = if attachments.is_empty() {
+        PacketType::Event
+    } else {
+        PacketType::BinaryEvent
+    };
+    let mut out = Vec::with_capacity(header_len(nsp) + event.len() + elements.len() + 8);
+    write_head(&mut out, ty, attachments.len(), nsp);
+    write_id(&mut out, ack);
+    out.push(b'[');
+    write_str(&mut out, event);
+    if !trim_json_ws(elements).is_empty() {
+        out.push(b',');
+        out.extend_from_slice(elements);
+    }
+    out.push(b']');
+    finish(out, attachments.to_vec())
+}
+
 /// Encodes a packet value, copying its raw payload bytes.
 pub(crate) fn encode_packet(packet: &Packet) -> Result<Encoded, EncodeError> {
     let nsp: &str = &packet.nsp;
@@ -548,21 +573,7 @@ pub(crate) fn encode_packet(packet: &Packet) -> Result<Encoded, EncodeError> {
             out = Vec::with_capacity(header_len(nsp));
             write_head(&mut out, ty, 0, nsp);
         }
-        PacketData::Event(e) => {
-            check_event(&e.name)?;
-            e.args.check_parser(Parser::Json)?;
-            let elements = e.args.json_elements();
-            out = Vec::with_capacity(header_len(nsp) + e.name.len() + elements.len() + 8);
-            write_head(&mut out, ty, attachments.len(), nsp);
-            write_id(&mut out, e.ack);
-            out.push(b'[');
-            write_str(&mut out, &e.name);
-            if !trim_json_ws(elements).is_empty() {
-                out.push(b',');
-                out.extend_from_slice(elements);
-            }
-            out.push(b']');
-        }
+        PacketData::Event(e) => return encode_event_args(nsp, &e.name, &e.args, e.ack),
         PacketData::Ack(a) => {
             a.args.check_parser(Parser::Json)?;
             let elements = a.args.json_elements();

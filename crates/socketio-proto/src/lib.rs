@@ -184,6 +184,33 @@ impl Parser {
         }
     }
 
+    /// Encodes `EVENT` `event` with raw arguments, e.g. received ones being forwarded as they are:
+    /// their bytes (and attachments) are copied, nothing is parsed. They must come from this
+    /// parser ([`EncodeError::ParserMismatch`] otherwise).
+    ///
+    /// ```
+    /// use socketio_proto::{Decoder, Limits, Message, PacketData, Parser, ProtocolVersion};
+    /// let mut d = Decoder::new(Parser::Json, ProtocolVersion::V5, Limits::default());
+    /// let p = d.decode_text(r#"2["chat",{"text":"hi"},2]"#.into())?.unwrap();
+    /// let PacketData::Event(e) = &p.data else { unreachable!() };
+    /// let fwd = Parser::Json.encode_event_args("/room", "chat", &e.args, None)?;
+    /// assert_eq!(fwd.packet, Message::Text(r#"2/room,["chat",{"text":"hi"},2]"#.into()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn encode_event_args(
+        self,
+        nsp: &str,
+        event: &str,
+        args: &Args,
+        ack: Option<AckId>,
+    ) -> Result<Encoded, EncodeError> {
+        match self {
+            Parser::Json => json::encode_event_args(nsp, event, args, ack),
+            #[cfg(feature = "msgpack")]
+            Parser::Msgpack => msgpack::encode_event_args(nsp, event, args, ack),
+        }
+    }
+
     /// Encodes the `ACK` answering event `id` with `args`.
     pub fn encode_ack<T: ?Sized + Serialize>(
         self,

@@ -467,6 +467,31 @@ fn write_raw(out: &mut Vec<u8>, v: &RawValue) -> Result<(), EncodeError> {
     Ok(())
 }
 
+pub(crate) fn encode_event_args(
+    nsp: &str,
+    event: &str,
+    args: &Args,
+    ack: Option<AckId>,
+) -> Result<Encoded, EncodeError> {
+    check_nsp(nsp)?;
+    check_event(event)?;
+    args.check_parser(Parser::Msgpack)?;
+    let elements = args.msgpack_elements();
+    let mut out = Vec::with_capacity(32 + nsp.len() + event.len() + elements.len());
+    write::map_len(&mut out, if ack.is_some() { 4 } else { 3 });
+    write_type(&mut out, PacketType::Event);
+    out.extend_from_slice(DATA);
+    write::array_len(&mut out, len32(args.count + 1)?);
+    write::str(&mut out, event);
+    out.extend_from_slice(elements);
+    if let Some(id) = ack {
+        out.extend_from_slice(ID);
+        write::uint(&mut out, id.get());
+    }
+    write_nsp(&mut out, nsp);
+    Ok(binary(out))
+}
+
 pub(crate) fn encode_packet(packet: &Packet) -> Result<Encoded, EncodeError> {
     let nsp: &str = &packet.nsp;
     check_nsp(nsp)?;
@@ -488,22 +513,7 @@ pub(crate) fn encode_packet(packet: &Packet) -> Result<Encoded, EncodeError> {
             write_type(&mut out, PacketType::ConnectError);
             write_raw(&mut out, v)?;
         }
-        PacketData::Event(e) => {
-            check_event(&e.name)?;
-            e.args.check_parser(Parser::Msgpack)?;
-            let elements = e.args.msgpack_elements();
-            out.reserve(e.name.len() + elements.len() + 16);
-            write::map_len(&mut out, if e.ack.is_some() { 4 } else { 3 });
-            write_type(&mut out, PacketType::Event);
-            out.extend_from_slice(DATA);
-            write::array_len(&mut out, len32(e.args.count + 1)?);
-            write::str(&mut out, &e.name);
-            out.extend_from_slice(elements);
-            if let Some(id) = e.ack {
-                out.extend_from_slice(ID);
-                write::uint(&mut out, id.get());
-            }
-        }
+        PacketData::Event(e) => return encode_event_args(nsp, &e.name, &e.args, e.ack),
         PacketData::Ack(a) => {
             a.args.check_parser(Parser::Msgpack)?;
             let elements = a.args.msgpack_elements();

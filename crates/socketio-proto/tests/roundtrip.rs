@@ -142,6 +142,12 @@ proptest! {
             // The decoded packet re-encodes to the same bytes.
             let again = parser.encode(&p).expect("re-encodable");
             prop_assert_eq!(&again, &e);
+            // Forwarding the raw arguments under another name and namespace keeps them intact.
+            let fwd = parser.encode_event_args("/fwd", "forwarded", got_args, None).expect("forwardable");
+            let fp = decode_one(parser, V5, &messages(&fwd));
+            let (fname, fargs, fack) = event_parts(&fp);
+            prop_assert_eq!((fname, fack, &*fp.nsp), ("forwarded", None, "/fwd"));
+            prop_assert_eq!(fargs, got_args);
             // An acked broadcast template gives the same packet as a direct encoding.
             if let Some(id) = ack {
                 let t = parser.event_template(&nsp, &name, &args).expect("template");
