@@ -81,6 +81,7 @@ fn lazy_table(dir: &Path) -> String {
 
 fn main() {
     let dir = criterion_dir();
+    let dir = dir.canonicalize().unwrap_or(dir);
     let mut table = String::from(
         "| input | direction | parser | ours (ns) | socketioxide (ns) | ratio (theirs/ours) |\n\
          | --- | --- | --- | ---: | ---: | ---: |\n",
