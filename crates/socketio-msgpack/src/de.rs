@@ -363,6 +363,18 @@ struct MapKey<'a, 'de> {
     de: &'a mut Deserializer<'de>,
 }
 
+impl MapKey<'_, '_> {
+    /// A string key must be a string (or a `Date`, which reads as one): byte strings would be
+    /// accepted by some visitors and not others (serde_json's `Value` takes them for every key
+    /// but the first), so they are refused for all.
+    fn string_key(&self) -> Result<(), Error> {
+        match self.de.rd.peek_header()? {
+            Header::Str(_) | Header::Date(_) => Ok(()),
+            _ => Err(Error::KeyNotString),
+        }
+    }
+}
+
 macro_rules! key_int {
     ($($method:ident => $visit:ident: $ty:ty),*) => {$(
         fn $method<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
@@ -399,6 +411,16 @@ impl<'de> de::Deserializer<'de> for MapKey<'_, 'de> {
         de::Deserializer::deserialize_option(self.de, v)
     }
 
+    fn deserialize_str<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
+        self.string_key()?;
+        de::Deserializer::deserialize_str(self.de, v)
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
+        self.string_key()?;
+        de::Deserializer::deserialize_string(self.de, v)
+    }
+
     fn deserialize_newtype_struct<V: Visitor<'de>>(
         self,
         name: &'static str,
@@ -425,8 +447,8 @@ impl<'de> de::Deserializer<'de> for MapKey<'_, 'de> {
     }
 
     forward_to_deserialize_any! {
-        bool i128 u128 f32 f64 char str string bytes byte_buf unit unit_struct seq tuple
-        tuple_struct map struct identifier
+        bool i128 u128 f32 f64 char bytes byte_buf unit unit_struct seq tuple tuple_struct map
+        struct identifier
     }
 }
 

@@ -197,7 +197,7 @@ pub fn write_args<T: ?Sized + Serialize>(
 /// Gives the same result as `from_slice::<serde_json::Value>` wherever that succeeds. In
 /// addition, binary data (bin, `ArrayBuffer` ext) becomes an array of byte values, as
 /// `serde_json::to_value` writes bytes (serde_json's `Value` cannot be deserialized from bytes).
-/// Map keys must be strings ([`Error::KeyNotString`]).
+/// Map keys must be strings (or `Date`s, which decode to strings): [`Error::KeyNotString`].
 pub fn value_from_slice(input: &[u8], limits: &Limits) -> Result<serde_json::Value, Error> {
     let mut rd = Reader::new(input);
     let v = value::decode(&mut rd, 0, limits)?;

@@ -338,3 +338,31 @@ mod props {
         }
     }
 }
+
+#[test]
+fn map_keys() {
+    let limits = Limits::default();
+    // {"a": 1, <bin "b">: 2}: binary keys are refused by both decoders
+    let bytes = b"\x82\xa1a\x01\xc4\x01b\x02";
+    assert_eq!(value_from_slice(bytes, &limits), Err(Error::KeyNotString));
+    assert_eq!(
+        from_slice::<Value>(bytes, &limits),
+        Err(Error::KeyNotString)
+    );
+    // a Date key reads as its ISO string
+    let bytes = b"\x81\xd7\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01";
+    assert_eq!(
+        value_from_slice(bytes, &limits),
+        Ok(json!({"1970-01-01T00:00:00.000Z": 1}))
+    );
+    assert_eq!(
+        from_slice::<Value>(bytes, &limits),
+        Ok(json!({"1970-01-01T00:00:00.000Z": 1}))
+    );
+    // integer keys are not strings
+    assert_eq!(
+        value_from_slice(b"\x81\x01\x01", &limits),
+        Err(Error::KeyNotString)
+    );
+    assert!(from_slice::<Value>(b"\x81\x01\x01", &limits).is_err());
+}

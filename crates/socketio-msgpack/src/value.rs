@@ -109,6 +109,8 @@ fn map(rd: &mut Reader<'_>, n: u32, depth: usize, limits: &Limits) -> Result<Val
                 }
                 match rd.read_header()? {
                     Header::Str(n) => string(rd, n)?,
+                    // A `Date` reads as a string, so it is a valid key (as through serde).
+                    Header::Date(ms) => crate::date::iso_string(ms).ok_or(Error::KeyNotString)?,
                     _ => return Err(Error::KeyNotString),
                 }
             }
