@@ -7,7 +7,10 @@ use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 use socketio_msgpack::{Header, Limits, Reader, from_slice, value_from_slice, write_value};
 
-const LIMITS: Limits = Limits { max_depth: 32, max_len: 4096 };
+const LIMITS: Limits = Limits {
+    max_depth: 32,
+    max_len: 4096,
+};
 
 /// `true` if the value at `r` holds binary data or an extension (which serde_json's `Value`
 /// cannot be deserialized from, while `value_from_slice` turns it into numbers).
@@ -47,14 +50,21 @@ fuzz_target!(|data: &[u8]| {
     match (&fast, &serde) {
         (Ok(a), Ok(b)) => assert_eq!(a, b, "decoders disagree on the value"),
         (Ok(_), Err(e)) => {
-            assert!(has_binary(&mut Reader::new(data), 0), "only serde rejected: {e}")
+            assert!(
+                has_binary(&mut Reader::new(data), 0),
+                "only serde rejected: {e}"
+            )
         }
         (Err(e), Ok(_)) => panic!("only value_from_slice rejected: {e}"),
         (Err(_), Err(_)) => {}
     }
 
     let Ok(v) = fast else { return };
-    assert_eq!(skipped, Ok(data.len()), "skip_value disagrees with value_from_slice");
+    assert_eq!(
+        skipped,
+        Ok(data.len()),
+        "skip_value disagrees with value_from_slice"
+    );
 
     let mut once = Vec::new();
     write_value(&mut once, &v);
@@ -63,5 +73,8 @@ fuzz_target!(|data: &[u8]| {
     let mut twice = Vec::new();
     write_value(&mut twice, &back);
     assert_eq!(once, twice, "encoding is not stable");
-    assert_eq!(socketio_msgpack::to_vec(&back).expect("serde encodes"), once);
+    assert_eq!(
+        socketio_msgpack::to_vec(&back).expect("serde encodes"),
+        once
+    );
 });
