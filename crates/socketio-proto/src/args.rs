@@ -200,7 +200,8 @@ impl Args {
 
     /// All arguments as `serde_json::Value`s, through each parser's fast direct path. JSON binary
     /// attachments stay as their `{"_placeholder":true,"num":N}` objects (see
-    /// [`attachments`](Args::attachments)).
+    /// [`attachments`](Args::attachments)); msgpack binary becomes an array of byte values, and a
+    /// msgpack map with a non-string key is an error (it has no `serde_json::Value` form).
     pub fn to_values(&self) -> Result<Vec<serde_json::Value>, ArgsError> {
         match self.parser {
             Parser::Json => Ok(socketio_json::values_from_array(

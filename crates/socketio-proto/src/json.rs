@@ -154,10 +154,13 @@ pub(crate) fn decode_text(
             if payload.is_empty() {
                 return Err(DecodeError::MissingPayload(ty));
             }
-            // v5: a string or an object (Node's isPayloadValid); v4 servers sent any value.
-            if !is_v4(version)
+            // v5: a string or an object (Node's isPayloadValid); v4 servers sent any value, but a
+            // number there can only follow whitespace (its digits would be read as an ack id), and
+            // could not be written back unambiguously: refused.
+            if (!is_v4(version)
                 && first_last != (Some(b'{'), Some(b'}'))
-                && first_last != (Some(b'"'), Some(b'"'))
+                && first_last != (Some(b'"'), Some(b'"')))
+                || json.first().is_some_and(u8::is_ascii_digit)
             {
                 return Err(DecodeError::InvalidPayload(ty));
             }
@@ -334,6 +337,19 @@ pub(crate) fn check_event(name: &str) -> Result<(), EncodeError> {
     Ok(())
 }
 
+/// A payload right after the header must not start with a digit: it would be read as an ack id
+/// (Node's encoder has the same ambiguity, e.g. a v4 `ERROR` whose data is a number).
+fn check_payload_start(payload: &[u8]) -> Result<(), EncodeError> {
+    if payload.first().is_some_and(u8::is_ascii_digit) {
+        return Err(EncodeError::Json(
+            <socketio_json::Error as serde::ser::Error>::custom(
+                "a CONNECT or CONNECT_ERROR payload cannot be a number",
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn header_len(nsp: &str) -> usize {
     // type + attachments + '-' + nsp + ',' + id
     1 + 3 + nsp.len() + 1 + 16
@@ -504,7 +520,9 @@ pub(crate) fn encode_simple<T: ?Sized + Serialize>(
     write_head(&mut out, ty, 0, nsp);
     if let Some(data) = data {
         let mut attachments = Vec::new();
+        let start = out.len();
         socketio_json::to_writer(&mut out, data, &mut attachments)?;
+        check_payload_start(out.get(start..).unwrap_or_default())?;
         if !attachments.is_empty() {
             return Err(EncodeError::Json(
                 <socketio_json::Error as serde::ser::Error>::custom(
@@ -560,11 +578,13 @@ pub(crate) fn encode_packet(packet: &Packet) -> Result<Encoded, EncodeError> {
             write_head(&mut out, ty, 0, nsp);
             if let Some(v) = v {
                 v.check_parser(Parser::Json)?;
+                check_payload_start(&v.bytes)?;
                 out.extend_from_slice(&v.bytes);
             }
         }
         PacketData::ConnectError(v) => {
             v.check_parser(Parser::Json)?;
+            check_payload_start(&v.bytes)?;
             out = Vec::with_capacity(header_len(nsp) + v.bytes.len());
             write_head(&mut out, ty, 0, nsp);
             out.extend_from_slice(&v.bytes);
@@ -852,6 +872,9 @@ mod tests {
             );
             assert!(j.event_template("/", name, &()).is_err());
         }
+        // A number right after the header would read as an ack id.
+        assert!(j.encode_connect("/", Some(&5)).is_err());
+        assert!(j.encode_connect_error("/", "m", None::<&()>).is_ok());
         // Binary data is only for event and ack arguments.
         assert!(
             j.encode_connect("/", Some(&bytes::Bytes::from_static(b"x")))

@@ -172,3 +172,20 @@ fn reserved_names_are_refused_in_v4_too() {
         Err(DecodeError::ReservedEventName("disconnect".into()))
     );
 }
+
+#[test]
+fn numeric_error_payload_is_refused() {
+    // "4123" is ERROR with ack id 123 and no data: a number cannot be an ERROR payload on the
+    // wire. Found by the fuzzer: "4 123" (whitespace first) would decode but not re-encode.
+    let mut d = Decoder::new(J, V4, Limits::default());
+    assert_eq!(
+        d.decode_text("4123".into()),
+        Err(DecodeError::MissingPayload(PacketType::ConnectError))
+    );
+    assert_eq!(
+        d.decode_text("4\t123".into()),
+        Err(DecodeError::InvalidPayload(PacketType::ConnectError))
+    );
+    assert!(d.decode_text("4-1".into()).is_ok());
+    assert!(d.decode_text("4 true".into()).is_ok());
+}
