@@ -116,6 +116,9 @@ pub enum ProtocolVersion {
 
 /// How much of a payload [`Decoder`] checks when a packet arrives. See
 /// [the crate documentation](crate#validation-at-decode-time).
+///
+/// The msgpack parser always checks the whole packet (finding where `data` ends means reading it),
+/// so this only changes the JSON parser.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Validation {
     /// The whole payload is checked, as Node's `JSON.parse` does: malformed or too-deep payloads
