@@ -41,6 +41,8 @@ pub(crate) struct Builder {
     members: Vec<(String, Value)>,
     mtop: usize,
     frames: Vec<Frame>,
+    /// The slot of a top-level value.
+    root: Value,
 }
 
 /// Slots kept between calls at most (a huge input should not pin its scratch memory).
@@ -78,6 +80,7 @@ impl Builder {
         self.top = 0;
         self.mtop = 0;
         self.frames.clear();
+        self.root = Value::Null;
         if self.vals.len() > KEEP_SLOTS {
             self.vals.truncate(KEEP_SLOTS);
             self.vals.shrink_to_fit();
@@ -88,29 +91,33 @@ impl Builder {
         }
     }
 
-    /// Stores a finished value in its container's next slot (or returns it at the top level).
+    /// Reserves the next array slot when the value about to be parsed is an array element.
     #[inline(always)]
-    fn emit(&mut self, v: Value) -> Option<Value> {
-        match self.frames.last() {
-            Some(Frame::Array(_)) => {
-                match self.vals.get_mut(self.top) {
-                    Some(slot) => std::mem::forget(std::mem::replace(slot, v)),
-                    None => self.vals.push(v),
-                }
-                self.top += 1;
-                None
+    fn open_slot(&mut self) {
+        if let Some(Frame::Array(_)) = self.frames.last() {
+            if self.top == self.vals.len() {
+                self.vals.push(Value::Null);
             }
-            Some(Frame::Object(_)) => {
-                if let Some(slot) = self
-                    .mtop
-                    .checked_sub(1)
-                    .and_then(|i| self.members.get_mut(i))
-                {
-                    std::mem::forget(std::mem::replace(&mut slot.1, v));
-                }
-                None
-            }
-            None => Some(v),
+            self.top += 1;
+        }
+    }
+
+    /// The slot of the value being parsed: the last array slot, the last member's value, or
+    /// the root. Assigning into it builds the value in place.
+    #[inline(always)]
+    fn slot(&mut self) -> &mut Value {
+        let slot = match self.frames.last() {
+            Some(Frame::Array(_)) => self.top.checked_sub(1).and_then(|i| self.vals.get_mut(i)),
+            Some(Frame::Object(_)) => self
+                .mtop
+                .checked_sub(1)
+                .and_then(|i| self.members.get_mut(i))
+                .map(|m| &mut m.1),
+            None => None,
+        };
+        match slot {
+            Some(slot) => slot,
+            None => &mut self.root,
         }
     }
 
@@ -133,12 +140,17 @@ impl Builder {
     ) -> Result<Value, Error> {
         let base = self.frames.len();
         'value: loop {
-            let v = match r.peek_ws() {
+            self.open_slot();
+            match r.peek_ws() {
                 Some(b'"') => {
                     r.pos += 1;
-                    Value::String(r.string()?)
+                    let v = r.string()?;
+                    *self.slot() = Value::String(v);
                 }
-                Some(b'-' | b'0'..=b'9') => num_value(r.number()?),
+                Some(b'-' | b'0'..=b'9') => {
+                    let n = r.number()?;
+                    *self.slot() = num_value(n);
+                }
                 Some(b'{') => {
                     if depth + self.frames.len() - base >= max_depth {
                         return Err(Error::DepthLimit);
@@ -147,7 +159,7 @@ impl Builder {
                     match r.peek_ws() {
                         Some(b'}') => {
                             r.pos += 1;
-                            Value::Object(Map::new())
+                            *self.slot() = Value::Object(Map::new());
                         }
                         Some(b'"') => {
                             r.pos += 1;
@@ -167,7 +179,7 @@ impl Builder {
                     r.pos += 1;
                     if r.peek_ws() == Some(b']') {
                         r.pos += 1;
-                        Value::Array(Vec::new())
+                        *self.slot() = Value::Array(Vec::new());
                     } else {
                         self.frames.push(Frame::Array(self.top));
                         continue 'value;
@@ -175,23 +187,22 @@ impl Builder {
                 }
                 Some(b't') => {
                     r.literal(b"true")?;
-                    Value::Bool(true)
+                    *self.slot() = Value::Bool(true);
                 }
                 Some(b'f') => {
                     r.literal(b"false")?;
-                    Value::Bool(false)
+                    *self.slot() = Value::Bool(false);
                 }
                 Some(b'n') => {
                     r.literal(b"null")?;
-                    Value::Null
+                    *self.slot() = Value::Null;
                 }
                 _ => return Err(r.err_eof_or(SyntaxError::ExpectedValue)),
-            };
-            let mut done = self.emit(v);
+            }
             // A value is complete: continue or close its containers.
             loop {
                 if self.frames.len() == base {
-                    return Ok(done.unwrap_or_default());
+                    return Ok(std::mem::take(&mut self.root));
                 }
                 match self.frames.last() {
                     Some(&Frame::Array(start)) => match r.peek_ws() {
@@ -210,7 +221,7 @@ impl Builder {
                                 .map(std::mem::take)
                                 .collect();
                             self.top = start;
-                            done = self.emit(Value::Array(array));
+                            *self.slot() = Value::Array(array);
                         }
                         _ => return Err(r.err_eof_or(SyntaxError::ExpectedCommaOrBracket)),
                     },
@@ -236,11 +247,11 @@ impl Builder {
                                 .map(std::mem::take)
                                 .collect();
                             self.mtop = start;
-                            done = self.emit(Value::Object(map));
+                            *self.slot() = Value::Object(map);
                         }
                         _ => return Err(r.err_eof_or(SyntaxError::ExpectedCommaOrBrace)),
                     },
-                    None => return Ok(done.unwrap_or_default()),
+                    None => return Ok(std::mem::take(&mut self.root)),
                 }
             }
         }
