@@ -340,9 +340,8 @@ impl ser::SerializeStruct for Compound<'_, '_> {
         key: &'static str,
         value: &T,
     ) -> Result<(), Error> {
-        self.sep();
-        write::str(self.ser.out, key);
-        self.ser.out.push(b':');
+        write::key(self.ser.out, key, self.first);
+        self.first = false;
         value.serialize(&mut *self.ser)
     }
     #[inline]

@@ -30,10 +30,11 @@ enum Frame {
 /// `members`; closing a container moves its slots into a collection allocated once at its
 /// exact size.
 ///
-/// Both stacks are kept as filled slots (`Null` / empty) below `len()`, and values are written
-/// into slots with `mem::replace` rather than pushed: `Vec::push` of a freshly built `Value`
-/// materializes it in a stack temporary with narrow stores and copies it with wide loads, a
-/// store-forwarding stall per value that measured as a large share of the parse time.
+/// Both stacks are kept as filled slots (`Null` / empty) below `len()`: a value's slot is
+/// chosen before the value is parsed and the value is assigned straight into it. Building a
+/// `Value` first and then pushing it materializes it in a stack temporary with narrow stores
+/// and copies it with wide loads, a store-forwarding stall per value that measured as a large
+/// share of the parse time.
 #[derive(Default)]
 pub(crate) struct Builder {
     vals: Vec<Value>,

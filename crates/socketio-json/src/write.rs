@@ -14,6 +14,16 @@ pub(crate) fn str(out: &mut Vec<u8>, s: &str) {
     quoted(out, b"\"", s.as_bytes(), b"\"");
 }
 
+/// Writes an object key with its separators: `"k":` for the first member, `,"k":` after.
+#[inline]
+pub(crate) fn key(out: &mut Vec<u8>, k: &str, first: bool) {
+    if first {
+        quoted(out, b"\"", k.as_bytes(), b"\":");
+    } else {
+        quoted(out, b",\"", k.as_bytes(), b"\":");
+    }
+}
+
 /// Writes `open`, the escaped `bytes`, then `close` (`open`/`close` are at most 2 bytes, e.g.
 /// `,"` and `":` around an object key).
 ///
