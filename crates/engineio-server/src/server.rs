@@ -1,0 +1,595 @@
+//! The HTTP front: request routing and verification as Node's `Server.verify` / `handshake`,
+//! the tower [`Service`] and [`Layer`], and a standalone [`EngineIo::listen`].
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use engineio_proto::session::{CloseReason, Server as ServerRole, Session};
+use engineio_proto::{ProtocolVersion, Str, TransportKind};
+use http::header::{self, HeaderMap, HeaderValue};
+use http::{Method, Request, Response, StatusCode};
+use http_body::Body as HttpBody;
+use http_body_util::{BodyExt as _, Either, Limited};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, oneshot};
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::config::Config;
+use crate::driver::{Body, Command, Driver, PollReply};
+use crate::http_util::{
+    self, ErrorCode, Query, Reject, ResponseBody, apply_cors, generate_sid, ok_response, preflight,
+};
+use crate::socket::{Events, Socket};
+use crate::ws::{WebSocket, accept_key};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+type Handler = dyn Fn(Socket, Events) + Send + Sync;
+
+/// State shared by the HTTP front and every session task.
+pub(crate) struct Shared {
+    pub(crate) config: Config,
+    path: String,
+    session_v4: Arc<engineio_proto::session::Config>,
+    #[cfg(feature = "v3")]
+    session_v3: Arc<engineio_proto::session::Config>,
+    /// Sessions by id. A std mutex: held only to insert, look up or remove, never across an await.
+    sessions: Mutex<HashMap<Str, mpsc::Sender<Command>>>,
+    on_connection: Box<Handler>,
+    shutdown: tokio::sync::watch::Sender<bool>,
+}
+
+impl Shared {
+    pub(crate) fn remove(&self, sid: Option<&Str>) {
+        if let Some(sid) = sid {
+            self.table().remove(sid);
+        }
+    }
+
+    fn table(&self) -> std::sync::MutexGuard<'_, HashMap<Str, mpsc::Sender<Command>>> {
+        // No code panics while holding the lock; recover the map anyway.
+        self.sessions.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn lookup(&self, sid: &str) -> Option<mpsc::Sender<Command>> {
+        self.table().get(sid).cloned()
+    }
+}
+
+/// An Engine.IO server: a cloneable handle that is also a tower [`Service`] answering every
+/// request (404 outside [`Config::path`]); [`EngineIo::layer`] mounts it in front of another
+/// service instead.
+///
+/// Each session runs in its own task; the application receives it through the connection
+/// handler as a [`Socket`] (to send and close) and its [`Events`] (messages, then the close).
+///
+/// ```no_run
+/// use engineio_server::{Config, EngineIo};
+///
+/// # async fn run() -> std::io::Result<()> {
+/// let engine = EngineIo::new(Config::default(), |socket, mut events| {
+///     tokio::spawn(async move {
+///         while let Some(message) = events.next_message().await {
+///             let _ = socket.send(message); // echo
+///         }
+///     });
+/// });
+/// engine.listen("127.0.0.1:3000".parse().unwrap()).await
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct EngineIo {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for EngineIo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineIo")
+            .field("path", &self.shared.path)
+            .field("sessions", &self.session_count())
+            .finish_non_exhaustive()
+    }
+}
+
+impl EngineIo {
+    /// A server with `config`; `on_connection` is called once per new session, from the task
+    /// that accepted it (spawn anything long-running).
+    pub fn new<F>(config: Config, on_connection: F) -> Self
+    where
+        F: Fn(Socket, Events) + Send + Sync + 'static,
+    {
+        let (shutdown, _) = tokio::sync::watch::channel(false);
+        Self {
+            shared: Arc::new(Shared {
+                path: config.normalized_path(),
+                session_v4: config.session_config(ProtocolVersion::V4),
+                #[cfg(feature = "v3")]
+                session_v3: config.session_config(ProtocolVersion::V3),
+                config,
+                sessions: Mutex::new(HashMap::new()),
+                on_connection: Box::new(on_connection),
+                shutdown,
+            }),
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &Config {
+        &self.shared.config
+    }
+
+    /// Open sessions.
+    pub fn session_count(&self) -> usize {
+        self.shared.table().len()
+    }
+
+    /// A handle to the session `sid`, if it is open.
+    pub fn socket(&self, sid: &str) -> Option<Socket> {
+        let tx = self.shared.lookup(sid)?;
+        Some(Socket {
+            sid: Str::from(sid),
+            // The protocol is not kept in the table; v4 is what every current client speaks.
+            protocol: ProtocolVersion::V4,
+            tx,
+        })
+    }
+
+    /// A tower [`Layer`] that answers Engine.IO requests and passes every other request on.
+    pub fn layer(&self) -> EngineIoLayer {
+        EngineIoLayer {
+            engine: self.clone(),
+        }
+    }
+
+    /// Closes every session with `"server shutting down"` and stops [`EngineIo::serve`].
+    pub fn shutdown(&self) {
+        self.shared.shutdown.send_replace(true);
+        let senders: Vec<_> = self.shared.table().values().cloned().collect();
+        for tx in senders {
+            let socket = Socket {
+                sid: Str::new(),
+                protocol: ProtocolVersion::V4,
+                tx,
+            };
+            socket.close_with(CloseReason::ServerShuttingDown);
+        }
+    }
+
+    /// Binds `addr` and serves until [`EngineIo::shutdown`].
+    ///
+    /// # Errors
+    ///
+    /// When the address cannot be bound.
+    pub async fn listen(self, addr: SocketAddr) -> std::io::Result<()> {
+        let listener = TcpListener::bind(addr).await?;
+        self.serve(listener).await
+    }
+
+    /// Serves HTTP/1.1 connections from `listener` until [`EngineIo::shutdown`]; requests
+    /// outside [`Config::path`] get 404.
+    ///
+    /// # Errors
+    ///
+    /// Never today; accept errors (such as too many open files) are retried.
+    pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
+        let mut shutdown = self.shared.shutdown.subscribe();
+        loop {
+            let accepted = tokio::select! {
+                accepted = listener.accept() => accepted,
+                _ = shutdown.wait_for(|down| *down) => return Ok(()),
+            };
+            let (stream, _) = match accepted {
+                Ok(accepted) => accepted,
+                Err(_) => {
+                    // Out of descriptors and the like: back off instead of spinning.
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    continue;
+                }
+            };
+            let _ = stream.set_nodelay(true);
+            let engine = self.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |request| {
+                    let engine = engine.clone();
+                    async move { Ok::<_, Infallible>(engine.handle(request).await) }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .serve_connection(TokioIo::new(stream), service)
+                    .with_upgrades()
+                    .await;
+            });
+        }
+    }
+
+    /// Whether `request` is for this server (its path starts with [`Config::path`]).
+    pub fn matches<B>(&self, request: &Request<B>) -> bool {
+        request.uri().path().starts_with(self.shared.path.as_str())
+    }
+
+    /// Answers one request; outside [`Config::path`] with 404.
+    pub async fn handle<B>(&self, request: Request<B>) -> Response<ResponseBody>
+    where
+        B: HttpBody + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<BoxError>,
+    {
+        if !self.matches(&request) {
+            return http_util::status_response(StatusCode::NOT_FOUND);
+        }
+        let cors = self.shared.config.cors.clone();
+        let request_headers = cors.as_ref().map(|_| request.headers().clone());
+        let mut response = match (&cors, request.method()) {
+            (Some(cors), &Method::OPTIONS) => return preflight(cors, request.headers()),
+            _ => self.route(request).await,
+        };
+        if let (Some(cors), Some(headers)) = (&cors, &request_headers) {
+            if response.status() != StatusCode::SWITCHING_PROTOCOLS {
+                apply_cors(cors, headers, response.headers_mut());
+            }
+        }
+        response
+    }
+
+    async fn route<B>(&self, mut request: Request<B>) -> Response<ResponseBody>
+    where
+        B: HttpBody + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<BoxError>,
+    {
+        let uri = request.uri().clone();
+        let query = Query::parse(uri.query().unwrap_or(""));
+        let upgrade = is_websocket_upgrade(request.headers());
+        let reject = |reject: Reject| {
+            if upgrade {
+                reject.upgrade_response()
+            } else {
+                reject.response()
+            }
+        };
+        // Node's `verify`, in its order.
+        let transport = match query.transport.as_deref() {
+            Some("polling") => TransportKind::Polling,
+            Some("websocket") => TransportKind::WebSocket,
+            _ => return reject(Reject::Code(ErrorCode::TransportUnknown)),
+        };
+        if !self.shared.config.transports.contains(&transport) {
+            return reject(Reject::Code(ErrorCode::TransportUnknown));
+        }
+        if let Some(origin) = request.headers().get(header::ORIGIN) {
+            if http_util::invalid_header_chars(origin.as_bytes()) {
+                return reject(Reject::Code(ErrorCode::BadRequest));
+            }
+        }
+        if let Some(sid) = query.sid.as_deref().filter(|sid| !sid.is_empty()) {
+            let Some(tx) = self.shared.lookup(sid) else {
+                return reject(Reject::Code(ErrorCode::SessionIdUnknown));
+            };
+            return match (transport, upgrade) {
+                (TransportKind::WebSocket, true) => self.upgrade_session(&mut request, tx),
+                (TransportKind::Polling, false) => self.polling_request(request, tx).await,
+                // A WebSocket upgrade asking for polling, or a plain request naming websocket.
+                _ => reject(Reject::Code(ErrorCode::BadRequest)),
+            };
+        }
+        if request.method() != Method::GET {
+            return reject(Reject::Code(ErrorCode::BadHandshakeMethod));
+        }
+        if transport == TransportKind::WebSocket && !upgrade {
+            return reject(Reject::Code(ErrorCode::BadRequest));
+        }
+        let Some(protocol) = self.protocol(query.eio.as_deref()) else {
+            return reject(Reject::Code(ErrorCode::UnsupportedProtocolVersion));
+        };
+        let supports_binary = !query.b64;
+        match transport {
+            TransportKind::Polling => self.polling_handshake(protocol, supports_binary),
+            TransportKind::WebSocket => {
+                self.websocket_handshake(&mut request, protocol, supports_binary)
+            }
+        }
+    }
+
+    fn protocol(&self, eio: Option<&str>) -> Option<ProtocolVersion> {
+        match eio {
+            Some("4") => Some(ProtocolVersion::V4),
+            #[cfg(feature = "v3")]
+            _ if self.shared.config.allow_eio3 => Some(ProtocolVersion::V3),
+            _ => None,
+        }
+    }
+
+    fn session_config(&self, protocol: ProtocolVersion) -> Arc<engineio_proto::session::Config> {
+        match protocol {
+            ProtocolVersion::V4 => self.shared.session_v4.clone(),
+            #[cfg(feature = "v3")]
+            ProtocolVersion::V3 => self.shared.session_v3.clone(),
+        }
+    }
+
+    /// Creates the session, its task and its table entry, and tells the application.
+    fn start_session(
+        &self,
+        session: Session<ServerRole>,
+        sid: Str,
+        ws: Option<WebSocket>,
+        supports_binary: bool,
+    ) {
+        let config = &self.shared.config;
+        let (tx, rx) = mpsc::channel(config.command_capacity.max(1));
+        // The events channel is small: `Driver::pending` is the bounded buffer behind it.
+        let (events_tx, events_rx) = mpsc::channel(16);
+        let protocol = session.protocol();
+        self.shared.table().insert(sid.clone(), tx.clone());
+        let driver = Driver::new(
+            session,
+            self.shared.clone(),
+            rx,
+            events_tx,
+            ws,
+            supports_binary,
+        );
+        tokio::spawn(driver.run());
+        (self.shared.on_connection)(Socket { sid, protocol, tx }, Events { rx: events_rx });
+    }
+
+    fn polling_handshake(
+        &self,
+        protocol: ProtocolVersion,
+        supports_binary: bool,
+    ) -> Response<ResponseBody> {
+        let now = tokio::time::Instant::now().into_std();
+        let sid = generate_sid();
+        let mut session = Session::accept(
+            sid.clone(),
+            self.session_config(protocol),
+            TransportKind::Polling,
+            now,
+        );
+        // The handshake GET is answered here, before the task exists: no channel hop.
+        let mut out = Vec::new();
+        let mut body = None;
+        if session.handle_poll_request(now).is_ok() {
+            while let Some(transmit) = session.poll_transmit(&mut out) {
+                if transmit == engineio_proto::session::Transmit::Send(TransportKind::Polling) {
+                    body = Some(Driver::encode_payload(&out, protocol, supports_binary));
+                }
+                out.clear();
+            }
+        }
+        let Some((body, content_type)) = body else {
+            return Reject::Code(ErrorCode::BadRequest).response();
+        };
+        self.start_session(session, sid, None, supports_binary);
+        ok_response(body, content_type)
+    }
+
+    fn websocket_handshake<B>(
+        &self,
+        request: &mut Request<B>,
+        protocol: ProtocolVersion,
+        supports_binary: bool,
+    ) -> Response<ResponseBody> {
+        let Some(response) = switching_protocols(request.headers()) else {
+            return Reject::Code(ErrorCode::BadRequest).upgrade_response();
+        };
+        let on_upgrade = hyper::upgrade::on(request);
+        let engine = self.clone();
+        tokio::spawn(async move {
+            let Ok(upgraded) = on_upgrade.await else {
+                return;
+            };
+            let ws =
+                WebSocket::from_upgraded(upgraded, engine.shared.config.max_http_buffer_size).await;
+            let now = tokio::time::Instant::now().into_std();
+            let sid = generate_sid();
+            let session = Session::accept(
+                sid.clone(),
+                engine.session_config(protocol),
+                TransportKind::WebSocket,
+                now,
+            );
+            engine.start_session(session, sid, Some(ws), supports_binary);
+        });
+        response
+    }
+
+    fn upgrade_session<B>(
+        &self,
+        request: &mut Request<B>,
+        tx: mpsc::Sender<Command>,
+    ) -> Response<ResponseBody> {
+        let Some(response) = switching_protocols(request.headers()) else {
+            return Reject::Code(ErrorCode::BadRequest).upgrade_response();
+        };
+        let on_upgrade = hyper::upgrade::on(request);
+        let max_payload = self.shared.config.max_http_buffer_size;
+        tokio::spawn(async move {
+            let Ok(upgraded) = on_upgrade.await else {
+                return;
+            };
+            let ws = WebSocket::from_upgraded(upgraded, max_payload).await;
+            if let Err(error) = tx.send(Command::WebSocket(Box::new(ws))).await {
+                if let Command::WebSocket(ws) = error.0 {
+                    ws.close(false, std::time::Duration::from_secs(5)).await;
+                }
+            }
+        });
+        response
+    }
+
+    async fn polling_request<B>(
+        &self,
+        request: Request<B>,
+        tx: mpsc::Sender<Command>,
+    ) -> Response<ResponseBody>
+    where
+        B: HttpBody + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<BoxError>,
+    {
+        let unknown = || Reject::Code(ErrorCode::SessionIdUnknown).response();
+        match *request.method() {
+            Method::GET => {
+                let (reply, answer) = oneshot::channel();
+                if tx.send(Command::Poll(reply)).await.is_err() {
+                    return unknown();
+                }
+                match answer.await {
+                    Ok(PollReply::Payload { body, content_type }) => {
+                        ok_response(body, content_type)
+                    }
+                    Ok(PollReply::Reject(reject)) => reject.response(),
+                    Err(_) => unknown(),
+                }
+            }
+            Method::POST => {
+                let max = self.shared.config.max_http_buffer_size;
+                let declared = request
+                    .headers()
+                    .get(header::CONTENT_LENGTH)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<u64>().ok());
+                if declared.is_some_and(|len| len > max as u64) {
+                    return http_util::status_response(StatusCode::PAYLOAD_TOO_LARGE);
+                }
+                let binary = request
+                    .headers()
+                    .get(header::CONTENT_TYPE)
+                    .is_some_and(|v| v.as_bytes() == b"application/octet-stream");
+                // Read at most `max` bytes, whatever the headers claimed.
+                let data = match Limited::new(request.into_body(), max).collect().await {
+                    Ok(collected) => collected.to_bytes(),
+                    Err(error) => {
+                        if error.is::<http_body_util::LengthLimitError>() {
+                            return http_util::status_response(StatusCode::PAYLOAD_TOO_LARGE);
+                        }
+                        return Reject::Code(ErrorCode::BadRequest).response();
+                    }
+                };
+                let (reply, answer) = oneshot::channel();
+                if tx
+                    .send(Command::Post(Body { data, binary }, reply))
+                    .await
+                    .is_err()
+                {
+                    return unknown();
+                }
+                match answer.await {
+                    Ok(Ok(())) => ok_response(Bytes::from_static(b"ok"), "text/html"),
+                    Ok(Err(reject)) => reject.response(),
+                    Err(_) => unknown(),
+                }
+            }
+            // Node's polling transport answers other methods with a bare 500.
+            _ => http_util::status_response(StatusCode::INTERNAL_SERVER_ERROR),
+        }
+    }
+}
+
+/// `GET` with `Upgrade: websocket`.
+fn is_websocket_upgrade(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::UPGRADE)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"))
+}
+
+/// The 101 answer to a valid WebSocket handshake, or `None` when the handshake is malformed.
+fn switching_protocols(headers: &HeaderMap) -> Option<Response<ResponseBody>> {
+    let key = headers.get(header::SEC_WEBSOCKET_KEY)?;
+    if headers
+        .get(header::SEC_WEBSOCKET_VERSION)
+        .is_none_or(|v| v.as_bytes() != b"13")
+    {
+        return None;
+    }
+    let accept = HeaderValue::from_str(&accept_key(key.as_bytes())).ok()?;
+    let mut response = http_util::status_response(StatusCode::SWITCHING_PROTOCOLS);
+    let out = response.headers_mut();
+    out.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+    out.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+    out.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
+    Some(response)
+}
+
+/// A tower [`Layer`] putting an [`EngineIo`] in front of a service ([`EngineIo::layer`]).
+#[derive(Debug, Clone)]
+pub struct EngineIoLayer {
+    engine: EngineIo,
+}
+
+impl<S> Layer<S> for EngineIoLayer {
+    type Service = EngineIoService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        EngineIoService {
+            engine: self.engine.clone(),
+            inner,
+        }
+    }
+}
+
+/// The service of [`EngineIoLayer`]: Engine.IO requests are answered, others go to `S`.
+#[derive(Debug, Clone)]
+pub struct EngineIoService<S> {
+    engine: EngineIo,
+    inner: S,
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+impl<S, B, ResBody> Service<Request<B>> for EngineIoService<S>
+where
+    S: Service<Request<B>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send,
+    B: HttpBody + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response<Either<ResponseBody, ResBody>>;
+    type Error = S::Error;
+    type Future = BoxFuture<Result<Self::Response, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        if self.engine.matches(&request) {
+            let engine = self.engine.clone();
+            Box::pin(async move { Ok(engine.handle(request).await.map(Either::Left)) })
+        } else {
+            // The readied service serves this call; a fresh clone waits for the next one.
+            let clone = self.inner.clone();
+            let mut inner = std::mem::replace(&mut self.inner, clone);
+            Box::pin(async move { Ok(inner.call(request).await?.map(Either::Right)) })
+        }
+    }
+}
+
+impl<B> Service<Request<B>> for EngineIo
+where
+    B: HttpBody + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response<ResponseBody>;
+    type Error = Infallible;
+    type Future = BoxFuture<Result<Self::Response, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let engine = self.clone();
+        Box::pin(async move { Ok(engine.handle(request).await) })
+    }
+}

@@ -1,0 +1,97 @@
+//! The WebSocket seam: everything that names the WebSocket crate lives here, so that it can be
+//! swapped after measuring alternatives (memory per idle connection, throughput, Autobahn,
+//! sending one pre-built frame to many connections). Today: `tokio-tungstenite`.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use engineio_proto::{Frame, Str};
+use futures_util::{SinkExt as _, StreamExt as _};
+use hyper::upgrade::Upgraded;
+use hyper_util::rt::TokioIo;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Error, Message, Utf8Bytes};
+
+/// A server-side WebSocket over an upgraded hyper connection.
+pub(crate) struct WebSocket {
+    inner: WebSocketStream<TokioIo<Upgraded>>,
+}
+
+/// What reading a WebSocket gave.
+pub(crate) enum Incoming {
+    Frame(Frame),
+    /// Not UTF-8 text: a parse error for Engine.IO.
+    Invalid,
+    /// The peer closed (cleanly: `true`) or the connection failed.
+    Closed {
+        clean: bool,
+    },
+    /// A message over `maxPayload`: the socket was told 1009 and must be dropped.
+    TooBig,
+}
+
+/// `Sec-WebSocket-Accept` for a `Sec-WebSocket-Key`.
+pub(crate) fn accept_key(key: &[u8]) -> String {
+    tokio_tungstenite::tungstenite::handshake::derive_accept_key(key)
+}
+
+impl WebSocket {
+    pub(crate) async fn from_upgraded(upgraded: Upgraded, max_payload: usize) -> Self {
+        let config = WebSocketConfig::default()
+            .max_message_size(Some(max_payload))
+            .max_frame_size(Some(max_payload));
+        let inner =
+            WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config))
+                .await;
+        Self { inner }
+    }
+
+    /// The next data message; control frames are answered by the crate.
+    pub(crate) async fn recv(&mut self) -> Incoming {
+        loop {
+            return match self.inner.next().await {
+                Some(Ok(Message::Text(text))) => match Str::try_from(Bytes::from(text)) {
+                    Ok(text) => Incoming::Frame(Frame::Text(text)),
+                    Err(_) => Incoming::Invalid,
+                },
+                Some(Ok(Message::Binary(data))) => Incoming::Frame(Frame::Binary(data)),
+                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
+                Some(Ok(Message::Close(_))) | None => Incoming::Closed { clean: true },
+                Some(Err(Error::Capacity(_))) => Incoming::TooBig,
+                Some(Err(_)) => Incoming::Closed { clean: false },
+            };
+        }
+    }
+
+    /// Writes `frames` and flushes them once.
+    pub(crate) async fn send_all(
+        &mut self,
+        frames: impl Iterator<Item = Frame>,
+    ) -> Result<(), Error> {
+        for frame in frames {
+            let message = match frame {
+                // `Str` is valid UTF-8 already; tungstenite validates again (one pass).
+                Frame::Text(text) => Message::Text(Utf8Bytes::try_from(text.into_bytes())?),
+                Frame::Binary(data) => Message::Binary(data),
+            };
+            self.inner.feed(message).await?;
+        }
+        self.inner.flush().await
+    }
+
+    /// Closes with a close frame, giving up after `timeout`.
+    pub(crate) async fn close(mut self, too_big: bool, timeout: Duration) {
+        let frame = too_big.then(|| CloseFrame {
+            code: CloseCode::Size,
+            reason: Utf8Bytes::from_static("Max payload size exceeded"),
+        });
+        let _ = tokio::time::timeout(timeout, async {
+            let _ = self.inner.close(frame).await;
+            // Wait for the peer's close frame (or EOF) so the close handshake completes.
+            while let Some(Ok(_)) = self.inner.next().await {}
+        })
+        .await;
+    }
+}
