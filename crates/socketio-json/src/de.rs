@@ -128,7 +128,7 @@ impl<'de, 'b> Deserializer<'de, 'b> {
     /// Reads the object at `pos` as a `Value` (placeholders are tiny) and resolves it.
     #[cold]
     fn read_object(&mut self) -> Result<Value, Error> {
-        Builder::default().value(&mut self.r, self.depth, self.max_depth)
+        Builder::default().build(&mut self.r, self.depth, self.max_depth)
     }
 
     #[inline]

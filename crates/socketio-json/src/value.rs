@@ -132,13 +132,26 @@ impl Builder {
         self.mtop += 1;
     }
 
-    /// Parses one value; `depth` containers are already open around it.
-    pub(crate) fn value(
+    /// Parses one value and returns it; `depth` containers are already open around it.
+    pub(crate) fn build(
         &mut self,
         r: &mut Reader<'_>,
         depth: usize,
         max_depth: usize,
     ) -> Result<Value, Error> {
+        self.value(r, depth, max_depth)?;
+        Ok(std::mem::take(&mut self.root))
+    }
+
+    /// Parses one value into its slot: the next element of the open array frame if there is
+    /// one (see `values_from_array`), else `root`. `depth` containers are already open around
+    /// it.
+    pub(crate) fn value(
+        &mut self,
+        r: &mut Reader<'_>,
+        depth: usize,
+        max_depth: usize,
+    ) -> Result<(), Error> {
         let base = self.frames.len();
         'value: loop {
             self.open_slot();
@@ -203,7 +216,7 @@ impl Builder {
             // A value is complete: continue or close its containers.
             loop {
                 if self.frames.len() == base {
-                    return Ok(std::mem::take(&mut self.root));
+                    return Ok(());
                 }
                 match self.frames.last() {
                     Some(&Frame::Array(start)) => match r.peek_ws() {
@@ -252,7 +265,7 @@ impl Builder {
                         }
                         _ => return Err(r.err_eof_or(SyntaxError::ExpectedCommaOrBrace)),
                     },
-                    None => return Ok(std::mem::take(&mut self.root)),
+                    None => return Ok(()),
                 }
             }
         }
@@ -262,7 +275,7 @@ impl Builder {
 /// Parses a whole input holding one JSON value into a `serde_json::Value`.
 pub(crate) fn value_from_slice(input: &[u8], limits: &Limits) -> Result<Value, Error> {
     let mut r = Reader::new(input)?;
-    let v = with_builder(|b| b.value(&mut r, 0, limits.max_depth))?;
+    let v = with_builder(|b| b.build(&mut r, 0, limits.max_depth))?;
     r.end()?;
     Ok(v)
 }
@@ -290,13 +303,16 @@ pub(crate) fn values_from_array(
     if r.peek_ws() == Some(b']') {
         r.pos += 1;
     } else {
-        with_builder(|builder| {
+        out = with_builder(|builder| {
+            // The packet's array is an open frame of the builder: elements are built directly
+            // in its slots, then moved into a vector of exactly the right size.
+            builder.frames.push(Frame::Array(builder.top));
             let mut index = 0usize;
             loop {
                 if index < skip {
                     r.skip_value(1, limits.max_depth)?;
                 } else {
-                    out.push(builder.value(&mut r, 1, limits.max_depth)?);
+                    builder.value(&mut r, 1, limits.max_depth)?;
                 }
                 index += 1;
                 match r.peek_ws() {
@@ -308,7 +324,14 @@ pub(crate) fn values_from_array(
                     _ => return Err(r.err_eof_or(SyntaxError::ExpectedCommaOrBracket)),
                 }
             }
-            Ok(())
+            let top = builder.top;
+            Ok(builder
+                .vals
+                .get_mut(..top)
+                .unwrap_or_default()
+                .iter_mut()
+                .map(std::mem::take)
+                .collect())
         })?;
     }
     r.end()?;
