@@ -376,11 +376,29 @@ impl Driver {
                 if let Err(engineio_proto::session::SendError::QueueFull(_)) =
                     self.session.send(packet)
                 {
-                    // Slow consumer: the documented policy is to disconnect it.
-                    self.session.close(CloseReason::TransportError, now);
+                    self.drop_slow_consumer(now);
                 }
             }
             Command::Close(reason) => self.session.close(reason, now),
+        }
+    }
+
+    /// The client does not take what is sent to it: end the session at once with
+    /// "transport error" (a graceful close would queue behind the very backlog that overflowed).
+    /// The session has no "abort" input, so the driver reports its transport as failed and
+    /// releases that transport itself.
+    fn drop_slow_consumer(&mut self, now: std::time::Instant) {
+        let transport = self.session.transport();
+        self.session
+            .handle_transport_closed(transport, TransportEnd::Error, now);
+        if transport == TransportKind::WebSocket {
+            if let Some(ws) = self.ws.take() {
+                tokio::spawn(ws.close(false, CLOSE_TIMEOUT));
+            }
+        } else if let Some(get) = self.held_get.take() {
+            let (body, content_type) =
+                Self::encode_payload(&[Packet::Close], self.protocol(), self.supports_binary);
+            let _ = get.send(PollReply::Payload { body, content_type });
         }
     }
 

@@ -1,0 +1,154 @@
+//! Bounded memory and dropped connections: the limits of a session, each with a test that fails
+//! when the limit is gone.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use engineio_server::{CloseReason, Config, EngineIo, Events, Socket, SocketEvent};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+
+/// A server whose application holds each session's `Events` without reading them, and hands
+/// them to the test.
+async fn start_unread(
+    config: Config,
+) -> (
+    std::net::SocketAddr,
+    mpsc::UnboundedReceiver<(Socket, Events)>,
+) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let engine = EngineIo::new(config, move |socket, events| {
+        let _ = tx.send((socket, events));
+    });
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(engine.serve(listener));
+    (addr, rx)
+}
+
+#[tokio::test]
+async fn dropped_held_get_is_a_transport_error() {
+    let mut server = start(Config::default()).await;
+    let sid = handshake(server.addr).await;
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    use tokio::io::AsyncWriteExt as _;
+    stream
+        .write_all(
+            format!(
+                "GET /engine.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\nHost: t\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    drop(stream);
+    assert_eq!(server.closed(&sid).await, CloseReason::TransportError);
+}
+
+#[tokio::test]
+async fn a_client_that_never_polls_is_closed_when_its_queue_overflows() {
+    let mut config = Config::default();
+    config.max_queued_packets = 10;
+    let (addr, mut sessions) = start_unread(config).await;
+    handshake(addr).await;
+    let (socket, mut events) = sessions.recv().await.unwrap();
+    for i in 0..11 {
+        socket.send(format!("m{i}")).unwrap();
+    }
+    let closed = tokio::time::timeout(SOON, async {
+        loop {
+            match events.recv().await {
+                Some(SocketEvent::Closed(reason)) => return reason,
+                Some(_) => {}
+                None => panic!("no close event"),
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(closed, CloseReason::TransportError);
+}
+
+#[tokio::test]
+async fn a_slow_application_defers_the_next_post() {
+    let mut config = Config::default();
+    config.max_pending_events = 4;
+    let (addr, mut sessions) = start_unread(config).await;
+    let sid = handshake(addr).await;
+    let (_socket, mut events) = sessions.recv().await.unwrap();
+    let query = format!("EIO=4&transport=polling&sid={sid}");
+    // One POST is always taken in: its packets fill the application's channel and the backlog.
+    let batch: Vec<u8> = (0..30)
+        .map(|i| format!("4m{i}"))
+        .collect::<Vec<_>>()
+        .join("\x1e")
+        .into_bytes();
+    assert_eq!(post(addr, &query, &batch).await.text(), "ok");
+    // The next one waits while the application does not read.
+    let pending = tokio::spawn(async move { post(addr, &query, b"4last").await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !pending.is_finished(),
+        "POST answered while the backlog was full"
+    );
+    // Reading catches up and releases it; nothing was lost or reordered.
+    for i in 0..30 {
+        match events.recv().await {
+            Some(SocketEvent::Message(message)) => {
+                assert_eq!(message, engineio_server::Message::from(format!("m{i}")));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    let response = tokio::time::timeout(SOON, pending).await.unwrap().unwrap();
+    assert_eq!(response.text(), "ok");
+    assert_eq!(
+        events.recv().await,
+        Some(SocketEvent::Message("last".into()))
+    );
+}
+
+#[tokio::test]
+async fn a_slow_application_stops_websocket_reads() {
+    let mut config = Config::default();
+    config.max_pending_events = 4;
+    config.ping_interval = Duration::from_millis(100);
+    config.ping_timeout = Duration::from_millis(5000);
+    let (addr, mut sessions) = start_unread(config).await;
+    let mut ws = ws_connect(addr, "EIO=4&transport=websocket").await;
+    ws_text(&mut ws).await;
+    let (_socket, mut events) = sessions.recv().await.unwrap();
+    for i in 0..100 {
+        ws_send(&mut ws, &format!("4m{i}")).await;
+    }
+    // Timers still run while reads are paused: the ping arrives.
+    assert_eq!(ws_text(&mut ws).await, "2");
+    ws_send(&mut ws, "3").await;
+    for i in 0..100 {
+        match tokio::time::timeout(SOON, events.recv()).await.unwrap() {
+            Some(SocketEvent::Message(message)) => {
+                assert_eq!(message, engineio_server::Message::from(format!("m{i}")));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[cfg(feature = "v3")]
+#[tokio::test]
+async fn eio3_handshake_when_allowed() {
+    let mut config = Config::default();
+    config.allow_eio3 = true;
+    let server = start(config).await;
+    let response = get(server.addr, "EIO=3&transport=polling").await;
+    assert_eq!(response.status, 200);
+    let body = response.text();
+    // v3 string payload: `<length>:0{...}`; Node's engine.io 6 announces maxPayload to v3 too.
+    let (len, packet) = body.split_once(':').unwrap();
+    assert_eq!(len.parse::<usize>().unwrap(), packet.len());
+    assert!(packet.starts_with(r#"0{"sid":""#));
+    assert!(packet.ends_with(r#""pingTimeout":20000,"maxPayload":1000000}"#));
+}
