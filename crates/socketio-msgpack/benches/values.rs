@@ -5,6 +5,13 @@
 //!
 //! Decode: a packet map `{type, data: [event, ...args], nsp, id?}` → event name + args as Values.
 //! Encode: event name + args as Values → the same packet bytes.
+//!
+//! `cargo bench -p socketio-msgpack --bench values` runs criterion;
+//! `RATIO=1 cargo bench -p socketio-msgpack --bench values` prints interleaved min-of-rounds
+//! ratios, steadier on a busy machine. Decoding is dominated by what every `serde_json::Value`
+//! builder pays (allocations, `BTreeMap` inserts, drops), so its margin over bare `rmp_serde` is
+//! modest; it also varies by some 20% between runs with address-space layout randomization
+//! (`setarch -R` pins the fast layout).
 
 use std::hint::black_box;
 

@@ -376,7 +376,8 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads an integer that fits `i64`. Like JavaScript's `Number.isInteger`, a float holding an
-    /// integral value is accepted too. Fails with [`Error::IntegerOverflow`] out of range.
+    /// integral value is accepted too. Fails with [`Error::IntegerOverflow`] out of range or for a
+    /// float that is not integral, [`Error::InvalidMarker`] for a non-number (nothing consumed).
     #[inline]
     pub fn read_int(&mut self) -> Result<i64, Error> {
         let start = self.pos;

@@ -95,34 +95,43 @@ fn array(rd: &mut Reader<'_>, n: u32, depth: usize, limits: &Limits) -> Result<V
 #[inline]
 fn map(rd: &mut Reader<'_>, n: u32, depth: usize, limits: &Limits) -> Result<Value, Error> {
     let depth = enter(depth, n, limits)?;
+    // Inserting one by one measured cheaper here than `BTreeMap::from_iter` (sort, bulk build).
     let mut m = Map::new();
     for _ in 0..n {
-        let key = match rd.buf.get(rd.pos) {
-            Some(&k @ 0xa0..=0xbf) => {
-                rd.pos += 1;
-                string(rd, u32::from(k & 0x1f))?
-            }
-            _ => {
-                // Rare key shapes: the generic path, which also drops `undefined` values.
-                if skip_undefined_entry(rd, depth, limits)? {
-                    continue;
-                }
-                match rd.read_header()? {
-                    Header::Str(n) => string(rd, n)?,
-                    // A `Date` reads as a string, so it is a valid key (as through serde).
-                    Header::Date(ms) => crate::date::iso_string(ms).ok_or(Error::KeyNotString)?,
-                    _ => return Err(Error::KeyNotString),
-                }
-            }
-        };
-        if rd.peek_is_undefined() {
-            rd.pos += 3;
-            continue;
+        if let Some(key) = map_key(rd, depth, limits)? {
+            let value = decode(rd, depth, limits)?;
+            m.insert(key, value);
         }
-        let value = decode(rd, depth, limits)?;
-        m.insert(key, value);
     }
     Ok(Value::Object(m))
+}
+
+/// Reads a map key; `None` when the entry's value is `undefined` (the entry is then skipped).
+#[inline]
+fn map_key(rd: &mut Reader<'_>, depth: usize, limits: &Limits) -> Result<Option<String>, Error> {
+    let key = match rd.buf.get(rd.pos) {
+        Some(&k @ 0xa0..=0xbf) => {
+            rd.pos += 1;
+            string(rd, u32::from(k & 0x1f))?
+        }
+        _ => {
+            // Rare key shapes: the generic path, which also drops `undefined` values.
+            if skip_undefined_entry(rd, depth, limits)? {
+                return Ok(None);
+            }
+            match rd.read_header()? {
+                Header::Str(n) => string(rd, n)?,
+                // A `Date` reads as a string, so it is a valid key (as through serde).
+                Header::Date(ms) => crate::date::iso_string(ms).ok_or(Error::KeyNotString)?,
+                _ => return Err(Error::KeyNotString),
+            }
+        }
+    };
+    if rd.peek_is_undefined() {
+        rd.pos += 3;
+        return Ok(None);
+    }
+    Ok(Some(key))
 }
 
 #[inline]
