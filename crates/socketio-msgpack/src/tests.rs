@@ -366,3 +366,99 @@ fn map_keys() {
     );
     assert!(from_slice::<Value>(b"\x81\x01\x01", &limits).is_err());
 }
+
+mod typed_props {
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+    use serde::{Deserialize, Serialize};
+
+    use crate::*;
+
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    enum Kind {
+        A,
+        B(i32),
+        C { x: String },
+    }
+
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    struct Msg {
+        id: u64,
+        delta: i64,
+        ratio: f64,
+        name: String,
+        tags: Vec<String>,
+        extra: Option<BTreeMap<String, i16>>,
+        #[serde(with = "serde_bytes_compat")]
+        blob: Vec<u8>,
+        kind: Kind,
+        flag: bool,
+    }
+
+    /// `Vec<u8>` as serde bytes (bin), without pulling in `serde_bytes`.
+    mod serde_bytes_compat {
+        pub(super) fn serialize<S: serde::Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_bytes(v)
+        }
+        pub(super) fn deserialize<'de, D: serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Vec<u8>, D::Error> {
+            let b: bytes::Bytes = serde::Deserialize::deserialize(d)?;
+            Ok(b.to_vec())
+        }
+    }
+
+    fn arb_msg() -> impl Strategy<Value = Msg> {
+        (
+            any::<u64>(),
+            any::<i64>(),
+            (-1e9f64..1e9).prop_filter("fraction", |f| f.fract() != 0.0),
+            ".{0,40}",
+            prop::collection::vec(".{0,8}", 0..20),
+            prop::option::of(prop::collection::btree_map(".{0,6}", any::<i16>(), 0..20)),
+            prop::collection::vec(any::<u8>(), 0..300),
+            prop_oneof![
+                Just(Kind::A),
+                any::<i32>().prop_map(Kind::B),
+                ".{0,5}".prop_map(|x| Kind::C { x }),
+            ],
+            any::<bool>(),
+        )
+            .prop_map(
+                |(id, delta, ratio, name, tags, extra, blob, kind, flag)| Msg {
+                    id,
+                    delta,
+                    ratio,
+                    name,
+                    tags,
+                    extra,
+                    blob,
+                    kind,
+                    flag,
+                },
+            )
+    }
+
+    proptest! {
+        #[test]
+        fn structs_round_trip(m in arb_msg()) {
+            let bytes = to_vec(&m).expect("encodes");
+            prop_assert_eq!(from_slice::<Msg>(&bytes, &Limits::default()).expect("decodes"), m);
+        }
+
+        #[test]
+        fn args_round_trip(args in prop::collection::vec(any::<i64>(), 0..40), event in ".{0,10}") {
+            let mut out = Vec::new();
+            write_args(&mut out, Some(&event), &args).expect("writes");
+            let limits = Limits::default();
+            let mut r = Reader::new(&out);
+            let n = r.read_array_len().expect("array");
+            prop_assert_eq!(n as usize, args.len() + 1);
+            prop_assert_eq!(r.read_str().expect("event"), event.as_str());
+            let back: Vec<i64> = from_elements(&mut r, n - 1, &limits).expect("args");
+            prop_assert_eq!(back, args);
+            prop_assert!(r.is_empty());
+        }
+    }
+}
