@@ -1,6 +1,9 @@
 //! The direct `Value` paths against serde_json's own: `values_from_array` /
 //! `array_first_str` vs `serde_json::from_slice::<Vec<Value>>`, `write_value` vs
 //! `serde_json::to_writer`, and the serde paths on typed structs.
+//!
+//! Run: `cargo bench -p socketio-json --bench values`. On a busy machine compare the lower
+//! bounds of the intervals.
 #![allow(missing_docs, clippy::unwrap_used)] // bench harness
 
 use std::hint::black_box;
@@ -143,6 +146,25 @@ fn encode(c: &mut Criterion) {
                 let mut out = Vec::with_capacity(64);
                 socketio_json::write_value(&mut out, black_box(&value));
                 black_box(out)
+            })
+        });
+        g.finish();
+        // The writers alone: the output buffer is reused, as a codec with a pooled buffer does.
+        let mut g = c.benchmark_group(format!("encode_reused_buf/{name}"));
+        g.throughput(Throughput::Bytes(input.len() as u64));
+        let mut out = Vec::with_capacity(8192);
+        g.bench_function("serde_json", |b| {
+            b.iter(|| {
+                out.clear();
+                serde_json::to_writer(&mut out, black_box(&value)).unwrap();
+                black_box(out.len())
+            })
+        });
+        g.bench_function("ours", |b| {
+            b.iter(|| {
+                out.clear();
+                socketio_json::write_value(&mut out, black_box(&value));
+                black_box(out.len())
             })
         });
         g.finish();

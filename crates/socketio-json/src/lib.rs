@@ -13,8 +13,22 @@
 //!
 //! Output is byte-identical to serde_json's compact output; input is accepted exactly when
 //! serde_json accepts it (RFC 8259, UTF-8, paired surrogate escapes) and numbers come out
-//! bit-identical to serde_json's. The one deliberate difference is the depth limit, which is
-//! configurable here ([`Limits::max_depth`]).
+//! bit-identical to serde_json's (its default, non-`float_roundtrip` algorithm is followed step
+//! by step). The one deliberate difference is the depth limit, which is configurable here
+//! ([`Limits::max_depth`]). Property tests and the `json_args` fuzz target hold both
+//! directions against serde_json.
+//!
+//! # Why it is faster than serde_json
+//!
+//! * The `Value` paths skip serde's visitor machinery and never recurse while parsing. Values
+//!   are assigned straight into preallocated slots (kept per thread between calls), so a
+//!   freshly built `Value` is never copied through a temporary (a store-forwarding stall per
+//!   value), and arrays are allocated once at their exact length.
+//! * The input is validated as UTF-8 once; strings are then scanned 8 bytes at a time for `"`,
+//!   `\` and control bytes (SWAR on `u64`, no `unsafe`) and sliced without further checks.
+//! * The writers copy strings 8 bytes per store with the escape check on the same word, write
+//!   short keys with their `,"` and `":` in a single store, format integers in a register and
+//!   only call out for arrays, objects and floats.
 //!
 //! ```
 //! use bytes::Bytes;
