@@ -19,7 +19,9 @@ use crate::{Error, Limits};
 ///   an invalid date (what `JSON.stringify` writes);
 /// - any other extension visits a two-element sequence `[type, bytes]`, like notepack's
 ///   `[type, Buffer]`;
-/// - enums: a string for a unit variant, a one-entry map `{variant: value}` otherwise.
+/// - enums: a string for a unit variant, a one-entry map `{variant: value}` otherwise;
+/// - map keys asked for as strings must be strings (or `Date`s); integer keys of e.g. a
+///   `HashMap<u32, _>` are parsed from their decimal string, as the serializer writes them.
 ///
 /// It is human readable (as `serde_json` is), so types like dates and addresses deserialize from
 /// the same strings they would with the JSON parser.
