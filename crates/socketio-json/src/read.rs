@@ -22,10 +22,13 @@ pub(crate) fn special_mask(w: u64) -> u64 {
     (zq | zb | ctl) & HIGHS
 }
 
-/// Loads fewer than 8 bytes as a little-endian word whose missing high lanes hold `pad`
+/// Loads up to 8 bytes as a little-endian word whose missing high lanes hold `pad`
 /// bytes, using overlapping loads instead of a byte loop.
 #[inline(always)]
 pub(crate) fn load_short(b: &[u8], pad: u8) -> u64 {
+    if let Some(c) = b.first_chunk::<8>() {
+        return u64::from_le_bytes(*c);
+    }
     let n = b.len();
     let fill = if n >= 8 {
         0

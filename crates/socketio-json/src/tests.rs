@@ -804,3 +804,58 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn swar_edges_match_serde_json() {
+    // Every length around the word size, with each kind of special byte at each position.
+    for len in 0..40usize {
+        let plain: String = (0..len).map(|i| (b'a' + (i % 26) as u8) as char).collect();
+        let mut cases = vec![plain.clone()];
+        for pos in 0..len {
+            for special in ['"', '\\', '\n', '\u{1}', '\u{1f}', 'é', '\u{7f}'] {
+                let mut s: Vec<char> = plain.chars().collect();
+                s[pos] = special;
+                cases.push(s.into_iter().collect());
+            }
+        }
+        for s in cases {
+            let v = Value::String(s.clone());
+            let mut out = Vec::new();
+            write_value(&mut out, &v);
+            assert_eq!(out, serde_json::to_vec(&v).unwrap(), "{s:?}");
+            // As an object key, and read back through every reader.
+            let o = json!({ s.clone(): s.clone() });
+            let mut out = Vec::new();
+            write_value(&mut out, &o);
+            assert_eq!(out, serde_json::to_vec(&o).unwrap(), "{s:?}");
+            agree(&out);
+            let mut packet = b"[".to_vec();
+            write_value(&mut packet, &v);
+            packet.extend_from_slice(b",1]");
+            assert_eq!(array_first_str(&packet).unwrap().0, s.as_str());
+        }
+    }
+}
+
+#[test]
+fn integers_match_itoa() {
+    let mut n: u64 = 1;
+    let mut cases = vec![0u64, u64::MAX, 9, 10, 99, 100];
+    while let Some(m) = n.checked_mul(10) {
+        cases.extend([n - 1, n, n + 1]);
+        n = m;
+    }
+    for u in cases {
+        let mut out = Vec::new();
+        write_value(&mut out, &json!(u));
+        assert_eq!(out, u.to_string().as_bytes());
+        if let Ok(i) = i64::try_from(u) {
+            let mut out = Vec::new();
+            write_value(&mut out, &json!(-i));
+            assert_eq!(out, (-i).to_string().as_bytes());
+        }
+    }
+    let mut out = Vec::new();
+    write_value(&mut out, &json!(i64::MIN));
+    assert_eq!(out, i64::MIN.to_string().as_bytes());
+}
