@@ -13,7 +13,7 @@ use bytes::Bytes;
 use bytestring::ByteString;
 use serde_json::Value;
 use socketio_proto::{
-    AckId, Decoder, Encoded, Limits, Message as SioMessage, Packet, PacketData, Parser,
+    AckId, ArgsError, Decoder, Encoded, Limits, Message as SioMessage, Packet, PacketData, Parser,
     ProtocolVersion, Validation,
 };
 
@@ -57,45 +57,53 @@ impl WireIn {
     }
 }
 
-/// Feeds every message to the decoder; the packet completes on the last one.
+/// Feeds the messages to the decoder until the packet completes (on the last one).
 pub fn decode_packet(decoder: &mut Decoder, wire: &WireIn) -> Result<Packet, String> {
-    let mut packet = None;
     for message in &wire.0 {
-        packet = decoder.decode(message.clone()).map_err(|e| e.to_string())?;
+        if let Some(packet) = decoder.decode(message.clone()).map_err(|e| e.to_string())? {
+            return Ok(packet);
+        }
     }
-    packet.ok_or_else(|| "incomplete packet".to_owned())
+    Err("incomplete packet".to_owned())
 }
 
-/// The event name (for an event), ack id and arguments of a packet.
-fn parts(
-    packet: &Packet,
-) -> Result<(Option<&ByteString>, Option<AckId>, &socketio_proto::Args), String> {
-    match &packet.data {
-        PacketData::Event(e) => Ok((Some(&e.name), e.ack, &e.args)),
-        PacketData::Ack(a) => Ok((None, Some(a.id), &a.args)),
+/// What the application receives: the event name (none for an ACK), the ack id and the
+/// arguments. The rest of the packet is dropped inside the timed loop, as on socketioxide's side.
+pub type Received<T> = (Option<ByteString>, Option<AckId>, T);
+
+fn read<T>(
+    packet: Packet,
+    args: impl FnOnce(&socketio_proto::Args) -> Result<T, ArgsError>,
+) -> Result<Received<T>, String> {
+    match packet.data {
+        PacketData::Event(e) => {
+            let args = args(&e.args).map_err(|e| e.to_string())?;
+            Ok((Some(e.name), e.ack, args))
+        }
+        PacketData::Ack(a) => {
+            let args = args(&a.args).map_err(|e| e.to_string())?;
+            Ok((None, Some(a.id), args))
+        }
         other => Err(format!("unexpected packet {other:?}")),
     }
 }
 
-/// Timed decode of plain JSON arguments: the packet (its event name inside) and the arguments as
-/// `Value`s.
-pub fn decode_values(decoder: &mut Decoder, wire: &WireIn) -> Result<(Packet, Vec<Value>), String> {
-    let packet = decode_packet(decoder, wire)?;
-    let values = parts(&packet)?.2.to_values().map_err(|e| e.to_string())?;
-    Ok((packet, values))
+/// Timed decode of plain JSON arguments: event name, ack id and the arguments as `Value`s.
+pub fn decode_values(decoder: &mut Decoder, wire: &WireIn) -> Result<Received<Vec<Value>>, String> {
+    read(
+        decode_packet(decoder, wire)?,
+        socketio_proto::Args::to_values,
+    )
 }
 
-/// Timed decode of the binary input: the packet (its event name inside) and the typed arguments.
+/// Timed decode of the binary input: event name, ack id and the typed arguments.
 pub fn decode_typed(
     decoder: &mut Decoder,
     wire: &WireIn,
-) -> Result<(Packet, (Value, Bytes)), String> {
-    let packet = decode_packet(decoder, wire)?;
-    let typed = parts(&packet)?
-        .2
-        .deserialize::<(Value, Bytes)>()
-        .map_err(|e| e.to_string())?;
-    Ok((packet, typed))
+) -> Result<Received<(Value, Bytes)>, String> {
+    read(decode_packet(decoder, wire)?, |args| {
+        args.deserialize::<(Value, Bytes)>()
+    })
 }
 
 fn ack(ack_id: Option<u64>) -> Result<Option<AckId>, String> {
@@ -151,14 +159,13 @@ pub fn decode_lazy(wire: &[Message], format: Format, binary: bool) -> Result<Dec
 
 fn decode_using(mut decoder: Decoder, wire: &[Message], binary: bool) -> Result<Decoded, String> {
     let wire = WireIn::new(wire);
-    let (packet, args) = if binary {
-        let (packet, (value, bin)) = decode_typed(&mut decoder, &wire)?;
-        (packet, Args::Binary(value, bin))
+    let (name, id, args) = if binary {
+        let (name, id, (value, bin)) = decode_typed(&mut decoder, &wire)?;
+        (name, id, Args::Binary(value, bin))
     } else {
-        let (packet, values) = decode_values(&mut decoder, &wire)?;
-        (packet, Args::Values(values))
+        let (name, id, values) = decode_values(&mut decoder, &wire)?;
+        (name, id, Args::Values(values))
     };
-    let (name, id, _) = parts(&packet)?;
     Ok(Decoded {
         event: name.map(|n| n.to_string()),
         ack_id: id.map(AckId::get),
