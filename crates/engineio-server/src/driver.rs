@@ -177,6 +177,9 @@ impl Driver {
                     Err(_) => Wake::NoListener,
                 },
             };
+            // Timers that are due count before the input that raced them: a GET arriving after
+            // the ping timeout finds the session closed.
+            self.fire_due_timers();
             match wake {
                 Wake::Command(Some(command)) => self.on_command(command),
                 Wake::Command(None) => {
@@ -184,7 +187,7 @@ impl Driver {
                         .close(CloseReason::ServerShuttingDown, Self::now());
                 }
                 Wake::WebSocket(incoming) => self.on_ws(incoming),
-                Wake::Timer => self.session.handle_timeout(Self::now()),
+                Wake::Timer => {}
                 Wake::GetClosed => {
                     // The client dropped its GET (Node: "poll connection closed prematurely").
                     self.held_get = None;
@@ -199,6 +202,20 @@ impl Driver {
             }
         }
         self.finish().await;
+    }
+
+    /// Feeds every due timer at the instant it was due, not when the task woke up: the tokio
+    /// timer may fire a little late, and a heartbeat deadline computed from the late wake-up
+    /// would drift (a ping due at 300 ms but sent at 305 ms would time out at 505 ms, not 500).
+    fn fire_due_timers(&mut self) {
+        let now = Self::now();
+        // Each call moves the session's deadlines strictly later; the cap is only a safeguard.
+        for _ in 0..16 {
+            match self.session.poll_timeout() {
+                Some(at) if at <= now => self.session.handle_timeout(at),
+                _ => return,
+            }
+        }
     }
 
     /// After the close: leave the table, refuse what is still queued, hand the last events over.
