@@ -258,9 +258,9 @@ pub fn binary_payload() -> Bytes {
 }
 
 /// The canonical wire messages of `input` in `format`: what a peer sends. They are produced by
-/// socketioxide's encoder (outside any timed loop), which writes what `JSON.stringify` and
-/// notepack write for these inputs; [`verify`] checks that our encoder produces messages that
-/// decode to the same values on both sides.
+/// socketioxide's encoder (outside any timed loop): for JSON what `JSON.stringify` writes, for
+/// msgpack the same values as notepack writes, in another key order and with integral floats as
+/// float64. [`verify`] checks that both decoders read them, and our encoding, to the same values.
 pub fn wire(input: &Input, format: Format) -> Vec<Message> {
     theirs::encode(input, format)
 }
