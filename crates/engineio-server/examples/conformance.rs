@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! cargo run --release --example conformance -- engineio [--port 3000]
+//! # idle-memory measurements: [--ping-interval MS] [--ping-timeout MS]
 //! ```
 
 use std::time::Duration;
@@ -16,6 +17,8 @@ use engineio_server::{Config, Cors, EngineIo};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> std::io::Result<()> {
     let mut port: u16 = 3000;
+    let mut ping_interval = 300;
+    let mut ping_timeout = 200;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -26,6 +29,18 @@ async fn main() -> std::io::Result<()> {
                     .and_then(|p| p.parse().ok())
                     .ok_or_else(|| std::io::Error::other("--port needs a number"))?;
             }
+            // Not used by the suite: longer heartbeats for measuring idle sessions.
+            "--ping-interval" | "--ping-timeout" => {
+                let ms = args
+                    .next()
+                    .and_then(|p| p.parse().ok())
+                    .ok_or_else(|| std::io::Error::other(format!("{arg} needs milliseconds")))?;
+                if arg == "--ping-interval" {
+                    ping_interval = ms;
+                } else {
+                    ping_timeout = ms;
+                }
+            }
             other => {
                 return Err(std::io::Error::other(format!(
                     "unknown argument {other:?}; usage: conformance engineio [--port N]"
@@ -34,8 +49,8 @@ async fn main() -> std::io::Result<()> {
         }
     }
     let mut config = Config::default();
-    config.ping_interval = Duration::from_millis(300);
-    config.ping_timeout = Duration::from_millis(200);
+    config.ping_interval = Duration::from_millis(ping_interval);
+    config.ping_timeout = Duration::from_millis(ping_timeout);
     config.max_http_buffer_size = 1_000_000;
     config.cors = Some(Cors::any());
     let engine = EngineIo::new(config, |socket, mut events| {

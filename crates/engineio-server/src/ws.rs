@@ -14,6 +14,9 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error, Message, Utf8Bytes};
 
+/// Initial read buffer of a WebSocket.
+const READ_BUFFER: usize = 4096;
+
 /// A server-side WebSocket over an upgraded hyper connection.
 pub(crate) struct WebSocket {
     inner: WebSocketStream<TokioIo<Upgraded>>,
@@ -39,7 +42,11 @@ pub(crate) fn accept_key(key: &[u8]) -> String {
 
 impl WebSocket {
     pub(crate) async fn from_upgraded(upgraded: Upgraded, max_payload: usize) -> Self {
+        // tungstenite's default 128 KiB read buffer is allocated per connection up front: for
+        // mostly idle Engine.IO sessions that dominated memory (about 145 KB per idle session,
+        // measured with 5,000 sessions). Larger messages still grow the buffer as needed.
         let config = WebSocketConfig::default()
+            .read_buffer_size(READ_BUFFER)
             .max_message_size(Some(max_payload))
             .max_frame_size(Some(max_payload));
         let inner =
