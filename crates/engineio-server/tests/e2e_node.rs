@@ -29,9 +29,9 @@ async fn official_engine_io_client() {
                         socket.close();
                     }
                     SocketEvent::Message(message) => {
-                        if socket.send_wait(message).await.is_err() {
+                        let Ok(()) = socket.send_wait(message).await else {
                             break;
-                        }
+                        };
                     }
                     _ => {}
                 }
