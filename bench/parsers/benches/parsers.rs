@@ -10,7 +10,7 @@ use std::time::Duration;
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
 use parser_bench::{
-    Args, Direction, Format, Input, Message, OURS, OURS_LAZY, THEIRS, group_id, inputs, ours,
+    Args, Direction, Format, Input, Message, OURS, OURS_FULL, THEIRS, group_id, inputs, ours,
     theirs, verify, wire,
 };
 
@@ -45,7 +45,7 @@ fn decode(c: &mut Criterion, input: &Input, format: Format, ours_ok: bool) {
         let ours_wire = ours::WireIn::new(&wire);
         for (name, mut decoder) in [
             (OURS, ours::decoder(format)),
-            (OURS_LAZY, ours::decoder_lazy(format)),
+            (OURS_FULL, ours::decoder_full(format)),
         ] {
             if input.is_binary() {
                 group.bench_function(name, |b| {

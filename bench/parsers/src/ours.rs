@@ -1,7 +1,8 @@
 //! Our side: `socketio-proto`'s packet codecs over `socketio-json` and `socketio-msgpack`.
 //!
-//! Decode = a per-connection [`Decoder`] with its defaults (`Limits::default()`, full payload
-//! validation as Node's `JSON.parse` does: see `socketio_proto::Validation`), fed the text message
+//! Decode = a per-connection [`Decoder`] with its defaults (`Limits::default()`, `Validation::Lazy`:
+//! the one pass that reads the arguments validates all of them, see `socketio_proto::Validation`),
+//! fed the text message
 //! and its attachments (or the msgpack message), then `Args::to_values()` for plain arguments or
 //! `Args::deserialize::<(Value, Bytes)>()` for the binary input. The event name is a field of the
 //! decoded packet.
@@ -27,15 +28,16 @@ pub fn parser(format: Format) -> Parser {
     }
 }
 
-/// A decoder as a server keeps it per connection, with the default limits and validation.
+/// A decoder as a server keeps it per connection, with the default limits and validation
+/// (`Validation::Lazy`: the arguments are validated, entirely, by the one pass that reads them).
 pub fn decoder(format: Format) -> Decoder {
     Decoder::new(parser(format), ProtocolVersion::V5, Limits::default())
 }
 
-/// The same decoder with `Validation::Lazy`: only the packet shape and the event name are checked
-/// at decode time, the arguments are parsed once, when asked for.
-pub fn decoder_lazy(format: Format) -> Decoder {
-    decoder(format).with_validation(Validation::Lazy)
+/// The same decoder with `Validation::Full`: the whole payload is checked on arrival, then parsed
+/// again when the arguments are read (two passes).
+pub fn decoder_full(format: Format) -> Decoder {
+    decoder(format).with_validation(Validation::Full)
 }
 
 /// Wire messages in our own types, built once outside the timed loops (cloning them is a
@@ -152,9 +154,9 @@ pub fn decode(wire: &[Message], format: Format, binary: bool) -> Result<Decoded,
     decode_using(decoder(format), wire, binary)
 }
 
-/// [`decode`] with the [`decoder_lazy`] decoder.
-pub fn decode_lazy(wire: &[Message], format: Format, binary: bool) -> Result<Decoded, String> {
-    decode_using(decoder_lazy(format), wire, binary)
+/// [`decode`] with the [`decoder_full`] decoder.
+pub fn decode_full(wire: &[Message], format: Format, binary: bool) -> Result<Decoded, String> {
+    decode_using(decoder_full(format), wire, binary)
 }
 
 fn decode_using(mut decoder: Decoder, wire: &[Message], binary: bool) -> Result<Decoded, String> {

@@ -146,6 +146,29 @@ pub fn from_slice<'de, T: Deserialize<'de>>(
     Ok(v)
 }
 
+/// [`from_slice`] with a [`DeserializeSeed`](serde::de::DeserializeSeed): stateful visitors
+/// (e.g. a walk that checks something without building anything) read the value in one pass.
+///
+/// ```
+/// use serde::de::{DeserializeSeed, IgnoredAny};
+/// use std::marker::PhantomData;
+/// let limits = socketio_json::Limits::default();
+/// let seed = PhantomData::<IgnoredAny>;
+/// assert!(socketio_json::from_slice_seed(br#"[1,{"a":2}]"#, &[], &limits, seed).is_ok());
+/// assert!(socketio_json::from_slice_seed(br#"[1,]"#, &[], &limits, seed).is_err());
+/// ```
+pub fn from_slice_seed<'de, S: serde::de::DeserializeSeed<'de>>(
+    input: &'de [u8],
+    attachments: &[Bytes],
+    limits: &Limits,
+    seed: S,
+) -> Result<S::Value, Error> {
+    let mut de = de::Deserializer::new(input, attachments, limits.max_depth)?;
+    let v = seed.deserialize(&mut de)?;
+    de.r.end()?;
+    Ok(v)
+}
+
 /// `input` is a JSON array; deserializes `T` from its elements after the first `skip` ones (the
 /// arguments of a Socket.IO event after its name), with placeholders resolved as in
 /// [`from_slice`]. The rule:

@@ -214,6 +214,37 @@ impl Args {
         }
     }
 
+    /// Runs the checks [`Validation::Full`](crate::Validation::Full) makes at decode time: the
+    /// whole payload is well-formed and within the depth limit, and (JSON) every binary
+    /// placeholder names a received attachment. A server decoding lazily calls this on the error
+    /// path of [`deserialize`](Args::deserialize): an error here means the peer broke the protocol
+    /// (Node closes the connection with `"parse error"`); success means the payload was fine and
+    /// merely did not fit the handler's types.
+    ///
+    /// ```
+    /// use socketio_proto::{Decoder, Limits, PacketData, Parser, ProtocolVersion};
+    /// let mut d = Decoder::new(Parser::Json, ProtocolVersion::V5, Limits::default());
+    /// let p = d.decode_text(r#"2["e","x",]"#.into())?.unwrap();
+    /// let PacketData::Event(e) = p.data else { unreachable!() };
+    /// assert!(e.args.deserialize::<(String,)>().is_err());
+    /// assert!(e.args.validate().is_err()); // a syntax error: close the connection
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn validate(&self) -> Result<(), crate::DecodeError> {
+        match self.parser {
+            Parser::Json => {
+                socketio_json::validate(&self.array, &self.json_limits())?;
+                if !self.attachments.is_empty() {
+                    crate::json::check_placeholders(self)?;
+                }
+                Ok(())
+            }
+            // The decoder skipped (so checked) the whole msgpack packet already.
+            #[cfg(feature = "msgpack")]
+            Parser::Msgpack => Ok(()),
+        }
+    }
+
     pub(crate) fn json_limits(&self) -> socketio_json::Limits {
         crate::limits::json_limits(self.max_depth)
     }

@@ -49,13 +49,13 @@ struct Pending {
 }
 
 impl Decoder {
-    /// A decoder for one connection, with full payload validation (see [`Validation`]).
+    /// A decoder for one connection, with the default [`Validation::Lazy`].
     pub fn new(parser: Parser, version: ProtocolVersion, limits: Limits) -> Self {
         Decoder {
             parser,
             version,
             limits,
-            validation: Validation::Full,
+            validation: Validation::Lazy,
             pending: None,
         }
     }

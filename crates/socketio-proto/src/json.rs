@@ -258,14 +258,161 @@ fn array_payload<'a>(
 
 /// Checks, as Node's `reconstructPacket` does, that every `{"_placeholder":true,...}` object names
 /// a received attachment (`num` an integer in `0..attachments`).
+///
+/// One serde walk over the text that builds nothing: placeholders whose first key is
+/// `_placeholder` are resolved by `socketio_json` itself (an invalid `num` is its error), others
+/// are checked by [`Walk`]. The walk is never more lenient than the exact rule, only stricter
+/// with duplicate keys (it looks at every duplicate); whenever it does not say yes, the exact
+/// rule on built values decides.
 pub(crate) fn check_placeholders(args: &Args) -> Result<(), DecodeError> {
+    let fast = socketio_json::from_slice_seed(
+        &args.array,
+        &args.attachments,
+        &args.json_limits(),
+        Walk(args.attachments.len()),
+    );
+    if let Ok(Node { ok: true, .. }) = fast {
+        return Ok(());
+    }
+    check_placeholders_exact(args)
+}
+
+/// What [`Walk`] learns about one value.
+struct Node {
+    /// No bad placeholder inside.
+    ok: bool,
+    /// `true` (for a `_placeholder` key's value).
+    is_true: bool,
+    /// The number (for a `num` key's value).
+    num: Option<f64>,
+}
+
+impl Node {
+    const PLAIN: Node = Node {
+        ok: true,
+        is_true: false,
+        num: None,
+    };
+}
+
+/// Walks one value, checking placeholders against `self.0` attachments.
+#[derive(Clone, Copy)]
+struct Walk(usize);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Walk {
+    type Value = Node;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+/// Classifies an object key without copying it.
+struct KeyKind;
+
+#[derive(PartialEq)]
+enum Key {
+    Placeholder,
+    Num,
+    Other,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for KeyKind {
+    type Value = Key;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Key, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl serde::de::Visitor<'_> for KeyKind {
+    type Value = Key;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object key")
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Key, E> {
+        Ok(match v {
+            "_placeholder" => Key::Placeholder,
+            "num" => Key::Num,
+            _ => Key::Other,
+        })
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Walk {
+    type Value = Node;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Node, E> {
+        Ok(Node {
+            is_true: v,
+            ..Node::PLAIN
+        })
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Node, E> {
+        Ok(Node {
+            num: Some(v as f64),
+            ..Node::PLAIN
+        })
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Node, E> {
+        Ok(Node {
+            num: Some(v as f64),
+            ..Node::PLAIN
+        })
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Node, E> {
+        Ok(Node {
+            num: Some(v),
+            ..Node::PLAIN
+        })
+    }
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Node, E> {
+        Ok(Node::PLAIN)
+    }
+    fn visit_bytes<E: serde::de::Error>(self, _: &[u8]) -> Result<Node, E> {
+        // A placeholder socketio_json resolved: it names a received attachment.
+        Ok(Node::PLAIN)
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Node, E> {
+        Ok(Node::PLAIN)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+        let mut ok = true;
+        while let Some(node) = seq.next_element_seed(self)? {
+            ok &= node.ok;
+        }
+        Ok(Node { ok, ..Node::PLAIN })
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+        let (mut children_ok, mut placeholder, mut num) = (true, false, None);
+        while let Some(key) = map.next_key_seed(KeyKind)? {
+            let node = map.next_value_seed(self)?;
+            children_ok &= node.ok;
+            match key {
+                Key::Placeholder => placeholder = node.is_true,
+                Key::Num => num = node.num,
+                Key::Other => {}
+            }
+        }
+        // Node: `typeof num === "number" && num >= 0 && num < buffers.length`; we also want an
+        // integer (`0.0` is one in JS, `0.5` would read `undefined`).
+        let ok = if placeholder {
+            num.is_some_and(|num| num >= 0.0 && num.fract() == 0.0 && num < self.0 as f64)
+        } else {
+            children_ok
+        };
+        Ok(Node { ok, ..Node::PLAIN })
+    }
+}
+
+/// The exact rule, on values built from the whole array (the slow path).
+#[cold]
+fn check_placeholders_exact(args: &Args) -> Result<(), DecodeError> {
     fn walk(v: &serde_json::Value, n: usize) -> bool {
         match v {
             serde_json::Value::Array(a) => a.iter().all(|v| walk(v, n)),
             serde_json::Value::Object(o) => {
                 if o.get("_placeholder") == Some(&serde_json::Value::Bool(true)) {
-                    // Node: `typeof num === "number" && num >= 0 && num < buffers.length`; we also
-                    // want an integer (`0.0` is one in JS, `0.5` would read `undefined`).
                     o.get("num")
                         .and_then(serde_json::Value::as_f64)
                         .is_some_and(|num| num >= 0.0 && num.fract() == 0.0 && num < n as f64)
@@ -627,7 +774,9 @@ mod tests {
     use crate::{Decoder, ProtocolVersion::V5};
 
     fn dec(s: &str) -> Result<Option<Packet>, DecodeError> {
-        Decoder::new(Parser::Json, V5, Limits::default()).decode_text(s.into())
+        Decoder::new(Parser::Json, V5, Limits::default())
+            .with_validation(Validation::Full)
+            .decode_text(s.into())
     }
 
     fn lazy(s: &str) -> Result<Option<Packet>, DecodeError> {
@@ -799,6 +948,64 @@ mod tests {
     }
 
     #[test]
+    fn lazy_args_reject_every_malformed_payload() {
+        // Each decodes lazily (shape, name and brackets are fine) and is refused by full
+        // validation; every way of reading the arguments must then fail too, including when the
+        // malformed part is an extra element the target type ignores.
+        for text in [
+            r#"2["a","x",]"#,
+            r#"2["a","x",,1]"#,
+            r#"2["a","x" 1]"#,
+            r#"2["a","x",{"k":}]"#,
+            r#"2["a","x",{"k" 1}]"#,
+            r#"2["a","x",{"k":1,}]"#,
+            r#"2["a","x",[1,]]"#,
+            r#"2["a","x",tru]"#,
+            r#"2["a","x",01]"#,
+            r#"2["a","x",1.]"#,
+            r#"2["a","x","\q"]"#,
+            "2[\"a\",\"x\",\"\u{1}\"]",
+            r#"2["a","x","\ud800"]"#,
+            r#"2["a","x",[[[[[[1]]]]]]]"#,
+            r#"2["a","x"]]"#,
+            r#"2["a","x"],1]"#,
+            r#"31["x",}]"#,
+        ] {
+            let limits = Limits {
+                max_depth: 6,
+                ..Limits::default()
+            };
+            let full = Decoder::new(Parser::Json, V5, limits)
+                .with_validation(Validation::Full)
+                .decode_text(text.into());
+            assert!(full.is_err(), "{text}");
+            let p = match Decoder::new(Parser::Json, V5, limits).decode_text(text.into()) {
+                Ok(p) => p.unwrap(),
+                Err(_) => continue,
+            };
+            let args = match &p.data {
+                PacketData::Event(e) => &e.args,
+                PacketData::Ack(a) => &a.args,
+                other => panic!("{other:?}"),
+            };
+            assert!(args.to_values().is_err(), "{text}");
+            assert!(args.validate().is_err(), "{text}");
+            assert!(args.deserialize::<(String,)>().is_err(), "{text}");
+            assert!(args.deserialize::<String>().is_err(), "{text}");
+            assert!(args.deserialize::<serde_json::Value>().is_err(), "{text}");
+            assert!(
+                args.deserialize::<Vec<serde_json::Value>>().is_err(),
+                "{text}"
+            );
+            assert!(args.deserialize::<()>().is_err(), "{text}");
+            assert!(
+                args.deserialize::<serde::de::IgnoredAny>().is_err(),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
     fn depth_limit() {
         let deep = format!("2[\"a\",{}{}]", "[".repeat(200), "]".repeat(200));
         assert_eq!(
@@ -811,7 +1018,7 @@ mod tests {
             max_depth: 3,
             ..Limits::default()
         };
-        let mut d = Decoder::new(Parser::Json, V5, limits);
+        let mut d = Decoder::new(Parser::Json, V5, limits).with_validation(Validation::Full);
         assert!(d.decode_text("2[\"a\",[[1]]]".into()).is_ok());
         assert!(d.decode_text("2[\"a\",[[[1]]]]".into()).is_err());
         // Lazy: the limit still applies when deserializing.
@@ -960,8 +1167,12 @@ mod tests {
 
     #[test]
     fn placeholders_are_checked() {
-        let mut d = Decoder::new(Parser::Json, V5, Limits::default());
+        let mut d =
+            Decoder::new(Parser::Json, V5, Limits::default()).with_validation(Validation::Full);
+        let mut lazy = Decoder::new(Parser::Json, V5, Limits::default());
         for text in [
+            r#"51-["a",{"x":1,"_placeholder":true,"num":1}]"#,
+            r#"51-["a",{"_placeholder":true,"num":0,"_placeholder":true,"num":2}]"#,
             r#"51-["a",{"_placeholder":true,"num":1}]"#,
             r#"51-["a",{"_placeholder":true,"num":-1}]"#,
             r#"51-["a",{"_placeholder":true,"num":"0"}]"#,
@@ -976,11 +1187,24 @@ mod tests {
                 E::InvalidPlaceholder,
                 "{text}"
             );
+            // Lazy: the same check on demand, and deserializing the bytes fails.
+            assert_eq!(lazy.decode_text(text.into()).unwrap(), None);
+            let p = lazy
+                .decode_binary(bytes::Bytes::from_static(b"x"))
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                event(&p).args.validate(),
+                Err(E::InvalidPlaceholder),
+                "{text}"
+            );
         }
         // Valid, an unused attachment, and a non-placeholder lookalike.
         for text in [
             r#"52-["a",{"_placeholder":true,"num":1}]"#,
             r#"52-["a",{"_placeholder":false,"num":9},{"_placeholder":true,"num":0.0}]"#,
+            r#"52-["a",{"n":{"num":1,"_placeholder":true}},[{"_placeholder":true,"num":1,"x":{"_placeholder":true,"num":7}}]]"#,
+            r#"52-["a",{"_placeholder":true,"num":9,"num":1},{"_placeholder":1,"num":9}]"#,
         ] {
             assert_eq!(d.decode_text(text.into()).unwrap(), None);
             assert_eq!(

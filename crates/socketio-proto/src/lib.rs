@@ -35,16 +35,24 @@
 //! # Validation at decode time
 //!
 //! Node's `JSON.parse` reads the whole payload when a packet arrives, and a malformed payload makes
-//! the server close the connection. We do the same by default ([`Validation::Full`]): the payload is
-//! checked once, without building anything (`socketio_json::validate`, or the msgpack skip), so a
-//! malformed or too-deep payload is a [`DecodeError`] and never reaches a handler; handlers then
-//! deserialize with a second pass straight into their types. Binary packets also get their
-//! placeholders checked against the attachments received, as Node's `reconstructPacket` does.
+//! the server close the connection (`"parse error"`). By default ([`Validation::Lazy`]) the
+//! [`Decoder`] checks the packet's shape, the event name and the array brackets, and leaves the
+//! arguments to the handler's one pass: [`Args::deserialize`] and [`Args::to_values`] validate the
+//! *whole* array as they go (extra trailing elements that the target type ignores included, and
+//! the depth limit too), so a malformed payload is always an [`ArgsError`], never a value.
 //!
-//! [`Validation::Lazy`] skips that scan (one pass instead of two): only the packet's shape, the
-//! event name and the array brackets are checked, and a malformed argument surfaces as an
-//! [`ArgsError`] when the handler deserializes. It is faster for trusted peers, and it is a
-//! behaviour change (the connection stays open), hence not the default.
+//! A server therefore decodes lazily and, when a handler's deserialization fails, re-runs
+//! [`Args::validate`] on that error path only: a syntax (or depth) error there closes the
+//! connection with `"parse error"`, as Node does; a payload that is well-formed but does not fit
+//! the handler's types is a handler error. Binary placeholders are resolved when the arguments are
+//! deserialized (a placeholder naming a missing attachment is then an [`ArgsError`]);
+//! [`Args::to_values`] leaves them as their `{"_placeholder":true,"num":N}` objects.
+//!
+//! [`Validation::Full`] keeps the eager behaviour: the payload is checked once when the packet
+//! arrives, without building anything (`socketio_json::validate`, or the msgpack skip), so a
+//! malformed or too-deep payload is a [`DecodeError`] and never reaches a handler, and binary
+//! packets get their placeholders checked against the attachments received, as Node's
+//! `reconstructPacket` does. Handlers then deserialize with a second pass.
 //!
 //! # Compatibility notes
 //!
@@ -121,13 +129,13 @@ pub enum ProtocolVersion {
 /// so this only changes the JSON parser.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Validation {
-    /// The whole payload is checked, as Node's `JSON.parse` does: malformed or too-deep payloads
-    /// and dangling binary placeholders are decode errors.
+    /// The default: only the packet shape, the event name and the array brackets; the rest is
+    /// checked, entirely, when the arguments are deserialized (one pass).
     #[default]
-    Full,
-    /// Only the packet shape, the event name and the array brackets; the rest is checked when the
-    /// arguments are deserialized.
     Lazy,
+    /// The whole payload is checked on arrival, as Node's `JSON.parse` does: malformed or too-deep
+    /// payloads and dangling binary placeholders are decode errors (two passes).
+    Full,
 }
 
 /// The packet format of a connection, chosen at run time.
