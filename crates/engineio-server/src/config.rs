@@ -42,6 +42,9 @@ pub struct Config {
     pub allow_eio3: bool,
     /// CORS headers (`cors`, none).
     pub cors: Option<Cors>,
+    /// A cookie holding the session id, set on the polling handshake, for sticky load
+    /// balancing (`cookie`, none).
+    pub cookie: Option<Cookie>,
     /// Most messages waiting for one session's transport; beyond it the session is closed
     /// (slow consumer). See the crate docs on backpressure.
     pub max_queued_packets: usize,
@@ -69,6 +72,7 @@ impl Default for Config {
             #[cfg(feature = "v3")]
             allow_eio3: false,
             cors: None,
+            cookie: None,
             max_queued_packets: session.max_queued_packets,
             max_queued_bytes: session.max_queued_bytes,
             max_pending_events: 256,
@@ -173,5 +177,54 @@ impl Cors {
             methods: "GET,HEAD,PUT,PATCH,POST,DELETE".to_owned(),
             max_age: None,
         }
+    }
+}
+
+/// The session cookie (Node's `cookie` option), as Node serializes it:
+/// `io=<sid>; Path=/; HttpOnly; SameSite=Lax` by default.
+///
+/// ```
+/// let cookie = engineio_server::Cookie::default();
+/// assert_eq!((cookie.name.as_str(), cookie.path.as_deref()), ("io", Some("/")));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Cookie {
+    /// Cookie name (`io`).
+    pub name: String,
+    /// `Path` attribute (`/`).
+    pub path: Option<String>,
+    /// `HttpOnly` attribute (true).
+    pub http_only: bool,
+    /// `SameSite` attribute (`Lax`).
+    pub same_site: Option<String>,
+}
+
+impl Default for Cookie {
+    fn default() -> Self {
+        Self {
+            name: "io".to_owned(),
+            path: Some("/".to_owned()),
+            http_only: true,
+            same_site: Some("Lax".to_owned()),
+        }
+    }
+}
+
+impl Cookie {
+    pub(crate) fn serialize(&self, sid: &str) -> String {
+        let mut out = format!("{}={sid}", self.name);
+        if let Some(path) = &self.path {
+            out.push_str("; Path=");
+            out.push_str(path);
+        }
+        if self.http_only {
+            out.push_str("; HttpOnly");
+        }
+        if let Some(same_site) = &self.same_site {
+            out.push_str("; SameSite=");
+            out.push_str(same_site);
+        }
+        out
     }
 }

@@ -47,10 +47,12 @@ impl ErrorCode {
 }
 
 /// Why a request is refused: a coded error, or a bare status (Node's `res.writeHead(400).end()`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Reject {
     Code(ErrorCode),
     Status(StatusCode),
+    /// Refused by `allow_request`, with the application's message.
+    Forbidden(std::sync::Arc<str>),
 }
 
 impl Reject {
@@ -78,6 +80,19 @@ impl Reject {
                 response
             }
             Self::Status(status) => status_response(status),
+            Self::Forbidden(message) => {
+                let body = serde_json::json!({
+                    "code": ErrorCode::Forbidden as u8,
+                    "message": &*message,
+                });
+                let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+                *response.status_mut() = StatusCode::FORBIDDEN;
+                response.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                );
+                response
+            }
         }
     }
 
@@ -85,10 +100,11 @@ impl Reject {
     /// Node's `abortUpgrade` writes it.
     pub(crate) fn upgrade_response(self) -> Response<ResponseBody> {
         let message = match self {
-            Self::Code(code) => code.message(),
-            Self::Status(_) => ErrorCode::BadRequest.message(),
+            Self::Code(code) => Bytes::from_static(code.message().as_bytes()),
+            Self::Status(_) => Bytes::from_static(ErrorCode::BadRequest.message().as_bytes()),
+            Self::Forbidden(message) => Bytes::copy_from_slice(message.as_bytes()),
         };
-        let mut response = Response::new(Full::new(Bytes::from_static(message.as_bytes())));
+        let mut response = Response::new(Full::new(message));
         *response.status_mut() = StatusCode::BAD_REQUEST;
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));

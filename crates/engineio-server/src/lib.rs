@@ -54,9 +54,9 @@ mod server;
 mod socket;
 mod ws;
 
-pub use config::{Config, Cors, CorsOrigin};
+pub use config::{Config, Cookie, Cors, CorsOrigin};
 pub use engineio_proto::session::CloseReason;
 pub use engineio_proto::{ProtocolVersion, Str, TransportKind};
 pub use http_util::{ErrorCode, ResponseBody};
-pub use server::{EngineIo, EngineIoLayer, EngineIoService};
+pub use server::{Builder, EngineIo, EngineIoLayer, EngineIoService, RequestInfo};
 pub use socket::{Events, Message, SendError, Socket, SocketEvent};

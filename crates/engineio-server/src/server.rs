@@ -32,6 +32,122 @@ use crate::ws::{WebSocket, accept_key};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type Handler = dyn Fn(Socket, Events) + Send + Sync;
+type AllowRequest = dyn Fn(&RequestInfo<'_>) -> Result<(), String> + Send + Sync;
+type HeadersHook = dyn Fn(&RequestInfo<'_>, &mut HeaderMap) + Send + Sync;
+
+/// What the hooks of [`Builder`] see of a request.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct RequestInfo<'a> {
+    /// The method.
+    pub method: &'a Method,
+    /// The URI, with the Engine.IO query.
+    pub uri: &'a http::Uri,
+    /// The headers.
+    pub headers: &'a HeaderMap,
+}
+
+/// Application hooks, set with [`Builder`].
+#[derive(Default)]
+struct Hooks {
+    allow_request: Option<Box<AllowRequest>>,
+    headers: Option<Box<HeadersHook>>,
+    initial_headers: Option<Box<HeadersHook>>,
+}
+
+impl Hooks {
+    fn any(&self) -> bool {
+        self.allow_request.is_some() || self.headers.is_some() || self.initial_headers.is_some()
+    }
+}
+
+/// Builds an [`EngineIo`] with hooks (Node's `allowRequest`, `headers` and `initial_headers`
+/// events).
+///
+/// ```
+/// use engineio_server::{Config, EngineIo};
+/// use http::HeaderValue;
+///
+/// let engine = EngineIo::builder(Config::default())
+///     .allow_request(|request| match request.headers.get("authorization") {
+///         Some(_) => Ok(()),
+///         None => Err("no credentials".to_owned()),
+///     })
+///     .headers(|_, headers| {
+///         headers.insert("x-served-by", HeaderValue::from_static("engineio-server"));
+///     })
+///     .build(|_socket, _events| {});
+/// # let _ = engine;
+/// ```
+pub struct Builder {
+    config: Config,
+    hooks: Hooks,
+}
+
+impl std::fmt::Debug for Builder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Builder")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Builder {
+    /// Decides whether a handshake may proceed (not later requests of a session, as in Node).
+    /// `Err(message)` refuses it: HTTP 403 `{"code":4,"message":message}` (a WebSocket
+    /// handshake gets 400 with the message, as Node's `abortUpgrade` writes it).
+    #[must_use]
+    pub fn allow_request<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&RequestInfo<'_>) -> Result<(), String> + Send + Sync + 'static,
+    {
+        self.hooks.allow_request = Some(Box::new(hook));
+        self
+    }
+
+    /// Adds headers to every successful Engine.IO response (polling answers and WebSocket
+    /// handshakes), as Node's `headers` event.
+    #[must_use]
+    pub fn headers<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&RequestInfo<'_>, &mut HeaderMap) + Send + Sync + 'static,
+    {
+        self.hooks.headers = Some(Box::new(hook));
+        self
+    }
+
+    /// Adds headers to handshake responses only, as Node's `initial_headers` event.
+    #[must_use]
+    pub fn initial_headers<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&RequestInfo<'_>, &mut HeaderMap) + Send + Sync + 'static,
+    {
+        self.hooks.initial_headers = Some(Box::new(hook));
+        self
+    }
+
+    /// The server; `on_connection` is called once per new session (see [`EngineIo::new`]).
+    pub fn build<F>(self, on_connection: F) -> EngineIo
+    where
+        F: Fn(Socket, Events) + Send + Sync + 'static,
+    {
+        let config = self.config;
+        let (shutdown, _) = tokio::sync::watch::channel(false);
+        EngineIo {
+            shared: Arc::new(Shared {
+                path: config.normalized_path(),
+                session_v4: config.session_config(ProtocolVersion::V4),
+                #[cfg(feature = "v3")]
+                session_v3: config.session_config(ProtocolVersion::V3),
+                config,
+                sessions: Mutex::new(HashMap::new()),
+                on_connection: Box::new(on_connection),
+                hooks: self.hooks,
+                shutdown,
+            }),
+        }
+    }
+}
 
 /// State shared by the HTTP front and every session task.
 pub(crate) struct Shared {
@@ -43,6 +159,7 @@ pub(crate) struct Shared {
     /// Sessions by id. A std mutex: held only to insert, look up or remove, never across an await.
     sessions: Mutex<HashMap<Str, mpsc::Sender<Command>>>,
     on_connection: Box<Handler>,
+    hooks: Hooks,
     shutdown: tokio::sync::watch::Sender<bool>,
 }
 
@@ -105,18 +222,14 @@ impl EngineIo {
     where
         F: Fn(Socket, Events) + Send + Sync + 'static,
     {
-        let (shutdown, _) = tokio::sync::watch::channel(false);
-        Self {
-            shared: Arc::new(Shared {
-                path: config.normalized_path(),
-                session_v4: config.session_config(ProtocolVersion::V4),
-                #[cfg(feature = "v3")]
-                session_v3: config.session_config(ProtocolVersion::V3),
-                config,
-                sessions: Mutex::new(HashMap::new()),
-                on_connection: Box::new(on_connection),
-                shutdown,
-            }),
+        Self::builder(config).build(on_connection)
+    }
+
+    /// A [`Builder`], to add hooks.
+    pub fn builder(config: Config) -> Builder {
+        Builder {
+            config,
+            hooks: Hooks::default(),
         }
     }
 
@@ -224,15 +337,44 @@ impl EngineIo {
         if !self.matches(&request) {
             return http_util::status_response(StatusCode::NOT_FOUND);
         }
-        let cors = self.shared.config.cors.clone();
-        let request_headers = cors.as_ref().map(|_| request.headers().clone());
-        let mut response = match (&cors, request.method()) {
-            (Some(cors), &Method::OPTIONS) => return preflight(cors, request.headers()),
-            _ => self.route(request).await,
-        };
-        if let (Some(cors), Some(headers)) = (&cors, &request_headers) {
-            if response.status() != StatusCode::SWITCHING_PROTOCOLS {
-                apply_cors(cors, headers, response.headers_mut());
+        let cors = self.shared.config.cors.as_ref();
+        let hooks = &self.shared.hooks;
+        if let (Some(cors), &Method::OPTIONS) = (cors, request.method()) {
+            return preflight(cors, request.headers());
+        }
+        // What the hooks and CORS read after the request is consumed.
+        let kept = (cors.is_some() || hooks.any()).then(|| {
+            (
+                request.method().clone(),
+                request.uri().clone(),
+                request.headers().clone(),
+            )
+        });
+        let mut response = self.route(request).await;
+        if let Some((method, uri, headers)) = &kept {
+            let info = RequestInfo {
+                method,
+                uri,
+                headers,
+            };
+            let status = response.status();
+            if status == StatusCode::OK || status == StatusCode::SWITCHING_PROTOCOLS {
+                let handshake = Query::parse(uri.query().unwrap_or(""))
+                    .sid
+                    .is_none_or(|sid| sid.is_empty());
+                if handshake {
+                    if let Some(hook) = &hooks.initial_headers {
+                        hook(&info, response.headers_mut());
+                    }
+                }
+                if let Some(hook) = &hooks.headers {
+                    hook(&info, response.headers_mut());
+                }
+            }
+            if let Some(cors) = cors {
+                if status != StatusCode::SWITCHING_PROTOCOLS {
+                    apply_cors(cors, headers, response.headers_mut());
+                }
             }
         }
         response
@@ -284,6 +426,16 @@ impl EngineIo {
         }
         if transport == TransportKind::WebSocket && !upgrade {
             return reject(Reject::Code(ErrorCode::BadRequest));
+        }
+        if let Some(allow) = &self.shared.hooks.allow_request {
+            let info = RequestInfo {
+                method: request.method(),
+                uri: request.uri(),
+                headers: request.headers(),
+            };
+            if let Err(message) = allow(&info) {
+                return reject(Reject::Forbidden(message.into()));
+            }
         }
         let Some(protocol) = self.protocol(query.eio.as_deref()) else {
             return reject(Reject::Code(ErrorCode::UnsupportedProtocolVersion));
@@ -367,8 +519,18 @@ impl EngineIo {
         let Some((body, content_type)) = body else {
             return Reject::Code(ErrorCode::BadRequest).response();
         };
+        let cookie = self
+            .shared
+            .config
+            .cookie
+            .as_ref()
+            .and_then(|cookie| HeaderValue::from_str(&cookie.serialize(&sid)).ok());
         self.start_session(session, sid, None, supports_binary);
-        ok_response(body, content_type)
+        let mut response = ok_response(body, content_type);
+        if let Some(cookie) = cookie {
+            response.headers_mut().insert(header::SET_COOKIE, cookie);
+        }
+        response
     }
 
     fn websocket_handshake<B>(

@@ -330,3 +330,57 @@ async fn garbage_never_takes_the_server_down() {
     }
     handshake(server.addr).await;
 }
+
+#[tokio::test]
+async fn hooks_allow_request_headers_and_cookie() {
+    use engineio_server::{Cookie, EngineIo};
+    use http::HeaderValue;
+
+    let mut config = config();
+    config.cookie = Some(Cookie::default());
+    let engine = EngineIo::builder(config)
+        .allow_request(|request| {
+            if request.headers.contains_key("x-token") {
+                Ok(())
+            } else {
+                Err(r#"no "token""#.to_owned())
+            }
+        })
+        .headers(|_, headers| {
+            headers.insert("x-every", HeaderValue::from_static("1"));
+        })
+        .initial_headers(|_, headers| {
+            headers.insert("x-first", HeaderValue::from_static("1"));
+        })
+        .build(|_, _| {});
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(engine.serve(listener));
+
+    let refused = get(addr, "EIO=4&transport=polling").await;
+    assert_eq!(refused.status, 403);
+    assert_eq!(refused.text(), r#"{"code":4,"message":"no \"token\""}"#);
+    assert_eq!(refused.header("x-every"), None);
+
+    let handshake = raw(
+        addr,
+        b"GET /engine.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: t\r\nX-Token: 1\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert_eq!(handshake.status, 200);
+    let sid = &handshake.text()[9..29];
+    assert_eq!(
+        handshake.header("set-cookie"),
+        Some(format!("io={sid}; Path=/; HttpOnly; SameSite=Lax").as_str())
+    );
+    assert_eq!(handshake.header("x-first"), Some("1"));
+    assert_eq!(handshake.header("x-every"), Some("1"));
+
+    // Later requests of the session are not asked about (as in Node) and get `headers` only.
+    let query = format!("EIO=4&transport=polling&sid={sid}");
+    let response = post(addr, &query, b"4x").await;
+    assert_eq!(response.status, 200);
+    assert_eq!(response.header("x-every"), Some("1"));
+    assert_eq!(response.header("x-first"), None);
+    assert_eq!(response.header("set-cookie"), None);
+}
