@@ -7,8 +7,9 @@
 //! `Args::deserialize::<(Value, Bytes)>()` for the binary input. The event name is a field of the
 //! decoded packet.
 //!
-//! Encode = `Parser::encode_event` / `Parser::encode_ack` with the arguments slice (a sequence is
-//! one argument per element) or the typed pair, which returns every wire message.
+//! Encode = `Parser::encode_event_values` / `Parser::encode_ack_values` with the `Value` arguments
+//! (the direct `Value` writers), or `Parser::encode_event` with the typed pair for the binary
+//! input; each returns every wire message.
 
 use bytes::Bytes;
 use bytestring::ByteString;
@@ -123,8 +124,8 @@ pub fn encode_values(
 ) -> Result<Encoded, String> {
     let parser = parser(format);
     match (event, ack(ack_id)?) {
-        (Some(event), id) => parser.encode_event("/", event, args, id),
-        (None, Some(id)) => parser.encode_ack("/", id, args),
+        (Some(event), id) => parser.encode_event_values("/", event, args, id),
+        (None, Some(id)) => parser.encode_ack_values("/", id, args),
         (None, None) => return Err("an ACK needs an id".to_owned()),
     }
     .map_err(|e| e.to_string())

@@ -590,6 +590,45 @@ pub(crate) fn encode_event<T: ?Sized + Serialize>(
     finish(out, attachments)
 }
 
+/// [`encode_event`] for `serde_json::Value` arguments, through `socketio_json`'s direct writer
+/// (a `Value` holds no bytes, so there are never attachments).
+pub(crate) fn encode_event_values(
+    nsp: &str,
+    event: &str,
+    args: &[serde_json::Value],
+    ack: Option<AckId>,
+) -> Result<Encoded, EncodeError> {
+    check_nsp(nsp)?;
+    check_event(event)?;
+    let mut out = Vec::with_capacity(header_len(nsp) + event.len() + 64);
+    write_head(&mut out, PacketType::Event, 0, nsp);
+    write_id(&mut out, ack);
+    out.push(b'[');
+    write_str(&mut out, event);
+    socketio_json::write_values(&mut out, args);
+    out.push(b']');
+    finish(out, Vec::new())
+}
+
+/// [`encode_ack`] for `serde_json::Value` arguments (see [`encode_event_values`]).
+pub(crate) fn encode_ack_values(
+    nsp: &str,
+    id: AckId,
+    args: &[serde_json::Value],
+) -> Result<Encoded, EncodeError> {
+    check_nsp(nsp)?;
+    let mut out = Vec::with_capacity(header_len(nsp) + 64);
+    write_head(&mut out, PacketType::Ack, 0, nsp);
+    write_id(&mut out, Some(id));
+    out.push(b'[');
+    if let Some((first, rest)) = args.split_first() {
+        socketio_json::write_value(&mut out, first);
+        socketio_json::write_values(&mut out, rest);
+    }
+    out.push(b']');
+    finish(out, Vec::new())
+}
+
 pub(crate) fn encode_ack<T: ?Sized + Serialize>(
     nsp: &str,
     id: AckId,

@@ -195,6 +195,48 @@ impl Parser {
         }
     }
 
+    /// [`encode_event`](Parser::encode_event) for arguments that are `serde_json::Value`s, one
+    /// argument per element, written by each format's direct `Value` writer (no serde dispatch).
+    /// The bytes are the same as `encode_event(nsp, event, args, ack)`'s.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use socketio_proto::{AckId, Message, Parser};
+    /// let args = [json!({"to": "bob"}), json!(1.5)];
+    /// let e = Parser::Json.encode_event_values("/", "msg", &args, AckId::new(7))?;
+    /// assert_eq!(e.packet, Message::Text(r#"27["msg",{"to":"bob"},1.5]"#.into()));
+    /// assert_eq!(e, Parser::Json.encode_event("/", "msg", &args[..], AckId::new(7))?);
+    /// # Ok::<(), socketio_proto::EncodeError>(())
+    /// ```
+    pub fn encode_event_values(
+        self,
+        nsp: &str,
+        event: &str,
+        args: &[serde_json::Value],
+        ack: Option<AckId>,
+    ) -> Result<Encoded, EncodeError> {
+        match self {
+            Parser::Json => json::encode_event_values(nsp, event, args, ack),
+            #[cfg(feature = "msgpack")]
+            Parser::Msgpack => msgpack::encode_event_values(nsp, event, args, ack),
+        }
+    }
+
+    /// [`encode_ack`](Parser::encode_ack) for `serde_json::Value` arguments (see
+    /// [`encode_event_values`](Parser::encode_event_values)).
+    pub fn encode_ack_values(
+        self,
+        nsp: &str,
+        id: AckId,
+        args: &[serde_json::Value],
+    ) -> Result<Encoded, EncodeError> {
+        match self {
+            Parser::Json => json::encode_ack_values(nsp, id, args),
+            #[cfg(feature = "msgpack")]
+            Parser::Msgpack => msgpack::encode_ack_values(nsp, id, args),
+        }
+    }
+
     /// Encodes `EVENT` `event` with raw arguments, e.g. received ones being forwarded as they are:
     /// their bytes (and attachments) are copied, nothing is parsed. They must come from this
     /// parser ([`EncodeError::ParserMismatch`] otherwise).

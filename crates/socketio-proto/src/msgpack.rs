@@ -388,6 +388,62 @@ pub(crate) fn encode_event<T: ?Sized + Serialize>(
     Ok(binary(out))
 }
 
+/// The `data` array `[name?, args...]` of `serde_json::Value` arguments, written directly.
+fn write_values_array(
+    out: &mut Vec<u8>,
+    name: Option<&str>,
+    args: &[serde_json::Value],
+) -> Result<(), EncodeError> {
+    write::array_len(out, len32(args.len() + usize::from(name.is_some()))?);
+    if let Some(name) = name {
+        write::str(out, name);
+    }
+    for v in args {
+        socketio_msgpack::write_value(out, v);
+    }
+    Ok(())
+}
+
+/// [`encode_event`] for `serde_json::Value` arguments, through `socketio_msgpack`'s direct writer.
+pub(crate) fn encode_event_values(
+    nsp: &str,
+    event: &str,
+    args: &[serde_json::Value],
+    ack: Option<AckId>,
+) -> Result<Encoded, EncodeError> {
+    check_nsp(nsp)?;
+    check_event(event)?;
+    let mut out = Vec::with_capacity(32 + nsp.len() + event.len() + 64);
+    write::map_len(&mut out, if ack.is_some() { 4 } else { 3 });
+    write_type(&mut out, PacketType::Event);
+    out.extend_from_slice(DATA);
+    write_values_array(&mut out, Some(event), args)?;
+    if let Some(id) = ack {
+        out.extend_from_slice(ID);
+        write::uint(&mut out, id.get());
+    }
+    write_nsp(&mut out, nsp);
+    Ok(binary(out))
+}
+
+/// [`encode_ack`] for `serde_json::Value` arguments.
+pub(crate) fn encode_ack_values(
+    nsp: &str,
+    id: AckId,
+    args: &[serde_json::Value],
+) -> Result<Encoded, EncodeError> {
+    check_nsp(nsp)?;
+    let mut out = Vec::with_capacity(32 + nsp.len() + 64);
+    write::map_len(&mut out, 4);
+    out.extend_from_slice(ID);
+    write::uint(&mut out, id.get());
+    write_type(&mut out, PacketType::Ack);
+    out.extend_from_slice(DATA);
+    write_values_array(&mut out, None, args)?;
+    write_nsp(&mut out, nsp);
+    Ok(binary(out))
+}
+
 pub(crate) fn encode_ack<T: ?Sized + Serialize>(
     nsp: &str,
     id: AckId,

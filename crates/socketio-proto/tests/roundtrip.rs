@@ -158,6 +158,21 @@ proptest! {
     }
 
     #[test]
+    fn value_encoders_write_the_serde_bytes(nsp in nsp(), name in event_name(), args in prop::collection::vec(json_value(), 0..5), ack in ack_id(), id in 0..=AckId::MAX.get()) {
+        let id = AckId::new(id).expect("in range");
+        for parser in parsers() {
+            prop_assert_eq!(
+                parser.encode_event_values(&nsp, &name, &args, ack).expect("encodable"),
+                parser.encode_event(&nsp, &name, &args[..], ack).expect("encodable")
+            );
+            prop_assert_eq!(
+                parser.encode_ack_values(&nsp, id, &args).expect("encodable"),
+                parser.encode_ack(&nsp, id, &args[..]).expect("encodable")
+            );
+        }
+    }
+
+    #[test]
     fn acks_roundtrip(nsp in nsp(), args in prop::collection::vec(arg(), 0..5), id in 0..=AckId::MAX.get()) {
         let id = AckId::new(id).expect("in range");
         for parser in parsers() {
