@@ -152,3 +152,86 @@ async fn eio3_handshake_when_allowed() {
     assert!(packet.starts_with(r#"0{"sid":""#));
     assert!(packet.ends_with(r#""pingTimeout":20000,"maxPayload":1000000}"#));
 }
+
+#[cfg(feature = "v3")]
+#[tokio::test]
+async fn eio3_polling_exchange_and_client_pings() {
+    let mut config = Config::default();
+    config.allow_eio3 = true;
+    let server = start(config).await;
+    let response = get(server.addr, "EIO=3&transport=polling&b64=1").await;
+    let body = response.text();
+    let sid = body[body.find(r#""sid":""#).unwrap() + 7..]
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let query = format!("EIO=3&transport=polling&b64=1&sid={sid}");
+    // v3: the client pings, the server answers.
+    assert_eq!(post(server.addr, &query, b"1:2").await.text(), "ok");
+    assert_eq!(get(server.addr, &query).await.text(), "1:3");
+    // Messages; a b64 client gets binary as `b4` + base64 in a string payload.
+    assert_eq!(
+        post(server.addr, &query, b"6:4hello10:b4AQIDBA==")
+            .await
+            .text(),
+        "ok"
+    );
+    let mut server = server;
+    server
+        .event(&sid, |e| {
+            matches!(e, SocketEvent::Message(engineio_server::Message::Binary(_)))
+        })
+        .await;
+    assert_eq!(
+        get(server.addr, &query).await.text(),
+        "6:4hello10:b4AQIDBA=="
+    );
+}
+
+/// Deterministic noise (xorshift), so a failure replays.
+fn noise(seed: &mut u64, len: usize) -> Vec<u8> {
+    (0..len)
+        .map(|_| {
+            *seed ^= *seed << 13;
+            *seed ^= *seed >> 7;
+            *seed ^= *seed << 17;
+            // Bias towards bytes that mean something to the parsers.
+            let b = (*seed >> 24) as u8;
+            match b % 4 {
+                0 => b"0123456b\x1e:{}\""[usize::from(b) % 14],
+                _ => b,
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn random_payloads_never_take_the_server_down() {
+    use futures_util::SinkExt as _;
+    use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+    let mut config = Config::default();
+    config.max_http_buffer_size = 4096;
+    let server = start(config).await;
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    for round in 0..40 {
+        let sid = handshake(server.addr).await;
+        let query = format!("EIO=4&transport=polling&sid={sid}");
+        let len = 1 + (round * 37) % 200;
+        let status = post(server.addr, &query, &noise(&mut seed, len))
+            .await
+            .status;
+        assert!(matches!(status, 200 | 400), "{status}");
+        let mut ws = ws_connect(server.addr, "EIO=4&transport=websocket").await;
+        ws_text(&mut ws).await;
+        let frame = noise(&mut seed, len);
+        let message = match String::from_utf8(frame.clone()) {
+            Ok(text) if round % 2 == 0 => WsMessage::text(text),
+            _ => WsMessage::binary(frame),
+        };
+        let _ = ws.send(message).await;
+        let _ = ws_next(&mut ws).await;
+    }
+    handshake(server.addr).await;
+}
