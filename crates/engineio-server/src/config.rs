@@ -51,7 +51,7 @@ pub struct Config {
     /// Most message bytes waiting for one session's transport; beyond it the session is closed.
     pub max_queued_bytes: usize,
     /// Most received events waiting for the application per session; beyond it the session stops
-    /// reading its WebSocket and defers the next POST until the application catches up.
+    /// reading its WebSocket and pauses the POST in progress until the application catches up.
     pub max_pending_events: usize,
     /// Capacity of the channel from [`crate::Socket`] handles (and HTTP requests) to a session's
     /// task; [`crate::Socket::send`] fails when it is full.

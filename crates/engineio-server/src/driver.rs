@@ -72,6 +72,9 @@ pub(crate) struct Driver {
     pending: VecDeque<SocketEvent>,
     /// A POST that arrived while `pending` was full: processed once the application catches up.
     deferred_post: Option<(Body, oneshot::Sender<Result<(), Reject>>)>,
+    /// A POST whose packets are being fed; answered once all of them went in. Feeding pauses
+    /// while `pending` is full, so one body cannot turn into an unbounded number of events.
+    feeding: Option<Feeding>,
     held_get: Option<oneshot::Sender<PollReply>>,
     ws: Option<WebSocket>,
     out: Vec<Packet>,
@@ -97,6 +100,7 @@ impl Driver {
             events,
             pending: VecDeque::new(),
             deferred_post: None,
+            feeding: None,
             held_get: None,
             ws,
             out: Vec::new(),
@@ -146,10 +150,13 @@ impl Driver {
             if self.session.is_closed() {
                 break;
             }
-            if self.deferred_post.is_some() && self.pending.len() < self.high_water() {
+            if self.pending.len() < self.high_water() {
+                if self.feeding.is_some() {
+                    self.feed_some();
+                    continue;
+                }
                 if let Some((body, reply)) = self.deferred_post.take() {
-                    let answer = self.on_post(body);
-                    let _ = reply.send(answer);
+                    self.start_post(body, reply);
                     continue;
                 }
             }
@@ -238,6 +245,9 @@ impl Driver {
                 Command::Send(_) | Command::Close(_) => {}
             }
         }
+        if let Some(feeding) = self.feeding.take() {
+            let _ = feeding.reply.send(Ok(()));
+        }
         if let Some((_, reply)) = self.deferred_post.take() {
             let _ = reply.send(Err(Reject::Code(ErrorCode::SessionIdUnknown)));
         }
@@ -255,29 +265,31 @@ impl Driver {
         .await;
     }
 
+    /// Moves the session's events to `pending`; whether there were any.
+    fn take_events(&mut self) -> bool {
+        let mut any = false;
+        while let Some(event) = self.session.poll_event() {
+            any = true;
+            let event = match event {
+                Event::Message(text) => SocketEvent::Message(Message::Text(text)),
+                Event::Binary(data) => SocketEvent::Message(Message::Binary(data)),
+                Event::Upgraded(transport) => SocketEvent::Upgraded(transport),
+                Event::Closed { reason, .. } => {
+                    self.closed = Some(reason);
+                    SocketEvent::Closed(reason)
+                }
+                _ => continue,
+            };
+            self.pending.push_back(event);
+        }
+        any
+    }
+
     /// Drains the session until it has nothing more to say.
     async fn drive(&mut self) {
         loop {
             let mut progressed = false;
-            while let Some(event) = self.session.poll_event() {
-                progressed = true;
-                match event {
-                    Event::Message(text) => self
-                        .pending
-                        .push_back(SocketEvent::Message(Message::Text(text))),
-                    Event::Binary(data) => self
-                        .pending
-                        .push_back(SocketEvent::Message(Message::Binary(data))),
-                    Event::Upgraded(transport) => {
-                        self.pending.push_back(SocketEvent::Upgraded(transport))
-                    }
-                    Event::Closed { reason, .. } => {
-                        self.closed = Some(reason);
-                        self.pending.push_back(SocketEvent::Closed(reason));
-                    }
-                    _ => {}
-                }
-            }
+            progressed |= self.take_events();
             let mut out = std::mem::take(&mut self.out);
             while let Some(transmit) = self.session.poll_transmit(&mut out) {
                 progressed = true;
@@ -368,8 +380,9 @@ impl Driver {
                 }
             },
             Command::Post(body, reply) => {
-                if self.deferred_post.is_some() {
-                    // engine.io clients never overlap POSTs: Node closes the session.
+                if self.feeding.is_some() || self.deferred_post.is_some() {
+                    // A POST before the previous one was answered: engine.io clients never do
+                    // that; Node closes the session ("data request overlap from client").
                     let _ = reply.send(Err(Reject::Status(StatusCode::BAD_REQUEST)));
                     self.session.handle_transport_closed(
                         TransportKind::Polling,
@@ -379,8 +392,7 @@ impl Driver {
                 } else if self.pending.len() >= self.high_water() {
                     self.deferred_post = Some((body, reply));
                 } else {
-                    let answer = self.on_post(body);
-                    let _ = reply.send(answer);
+                    self.start_post(body, reply);
                 }
             }
             Command::WebSocket(ws) => match self.session.handle_upgrade_request(now) {
@@ -419,7 +431,24 @@ impl Driver {
         }
     }
 
-    fn on_post(&mut self, body: Body) -> Result<(), Reject> {
+    fn start_post(&mut self, body: Body, reply: oneshot::Sender<Result<(), Reject>>) {
+        match self.open_post(body) {
+            Err(reject) => {
+                let _ = reply.send(Err(reject));
+            }
+            Ok(None) => {
+                let _ = reply.send(Ok(()));
+            }
+            Ok(Some(packets)) => {
+                self.feeding = Some(Feeding { packets, reply });
+                self.feed_some();
+            }
+        }
+    }
+
+    /// Checks that the session takes a POST and opens its payload. `Ok(None)`: the payload did
+    /// not parse (the session closed; Node still answers `ok`).
+    fn open_post(&mut self, body: Body) -> Result<Option<Packets>, Reject> {
         let now = Self::now();
         match self.session.handle_post_request(now) {
             Ok(()) => {}
@@ -427,56 +456,62 @@ impl Driver {
             Err(_) => return Err(Reject::Code(ErrorCode::SessionIdUnknown)),
         }
         let max = self.shared.config.max_http_buffer_size;
-        match self.protocol() {
+        let packets = match self.protocol() {
             ProtocolVersion::V4 => {
                 if body.binary {
                     // Node: "invalid content" closes the session.
                     self.session.handle_parse_error(TransportKind::Polling, now);
                     return Err(Reject::Code(ErrorCode::BadRequest));
                 }
-                match payload::iter_v4(body.data, max) {
-                    Ok(packets) => self.feed(packets, now),
-                    Err(_) => self.session.handle_parse_error(TransportKind::Polling, now),
-                }
+                payload::iter_v4(body.data, max).map(|p| Box::new(p) as Packets)
             }
             #[cfg(feature = "v3")]
             ProtocolVersion::V3 => {
-                let packets = if body.binary {
-                    payload::iter_v3_binary(body.data, max)
-                        .map(|p| Box::new(p) as Box<dyn Iterator<Item = _>>)
+                if body.binary {
+                    payload::iter_v3_binary(body.data, max).map(|p| Box::new(p) as Packets)
                 } else {
-                    payload::iter_v3_string(body.data, max)
-                        .map(|p| Box::new(p) as Box<dyn Iterator<Item = _>>)
-                };
-                match packets {
-                    Ok(packets) => self.feed(packets, now),
-                    Err(_) => self.session.handle_parse_error(TransportKind::Polling, now),
+                    payload::iter_v3_string(body.data, max).map(|p| Box::new(p) as Packets)
                 }
             }
+        };
+        match packets {
+            Ok(packets) => Ok(Some(packets)),
+            Err(_) => {
+                self.session.handle_parse_error(TransportKind::Polling, now);
+                Ok(None)
+            }
         }
-        // Node answers `ok` even when the payload did not parse (the session closes).
-        Ok(())
     }
 
-    fn feed(
-        &mut self,
-        packets: impl Iterator<Item = Result<Packet, engineio_proto::DecodeError>>,
-        now: std::time::Instant,
-    ) {
-        for packet in packets {
-            match packet {
-                Ok(packet) => self
-                    .session
-                    .handle_packet(packet, TransportKind::Polling, now),
-                Err(_) => {
-                    self.session.handle_parse_error(TransportKind::Polling, now);
-                    return;
-                }
-            }
+    /// Feeds the POST being processed while the application keeps up; answers it when done.
+    fn feed_some(&mut self) {
+        let Some(mut feeding) = self.feeding.take() else {
+            return;
+        };
+        let now = Self::now();
+        let high_water = self.high_water();
+        loop {
             if self.session.is_closed() {
+                break;
+            }
+            self.take_events();
+            if self.pending.len() >= high_water {
+                self.feeding = Some(feeding);
                 return;
             }
+            match feeding.packets.next() {
+                None => break,
+                Some(Ok(packet)) => {
+                    self.session
+                        .handle_packet(packet, TransportKind::Polling, now);
+                }
+                Some(Err(_)) => {
+                    self.session.handle_parse_error(TransportKind::Polling, now);
+                    break;
+                }
+            }
         }
+        let _ = feeding.reply.send(Ok(()));
     }
 
     fn on_ws(&mut self, incoming: Incoming) {
@@ -515,6 +550,15 @@ impl Driver {
             }
         }
     }
+}
+
+/// The packets of a POST body, decoded lazily.
+type Packets = Box<dyn Iterator<Item = Result<Packet, engineio_proto::DecodeError>> + Send>;
+
+/// A POST in progress.
+struct Feeding {
+    packets: Packets,
+    reply: oneshot::Sender<Result<(), Reject>>,
 }
 
 /// What woke the task up.

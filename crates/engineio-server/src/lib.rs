@@ -22,8 +22,9 @@
 //!   [`Config::max_queued_bytes`]); a client that does not read until it overflows is closed with
 //!   `"transport error"`; a WebSocket write that makes no progress for `pingInterval +
 //!   pingTimeout` ends the transport. Inbound, at most [`Config::max_pending_events`] events wait
-//!   for the application: beyond that the task stops reading the WebSocket and holds the next POST
-//!   unanswered; request bodies are read up to `maxHttpBufferSize` and no further (413 beyond).
+//!   for the application: beyond that the task stops reading the WebSocket and pauses feeding the
+//!   POST in progress (its `ok` waits); request bodies are read up to `maxHttpBufferSize` and no
+//!   further (413 beyond).
 //! - **WebSocket**: `tokio-tungstenite`, behind a small internal seam (`ws.rs`).
 //!
 //! # Example

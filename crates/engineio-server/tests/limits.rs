@@ -73,22 +73,24 @@ async fn a_client_that_never_polls_is_closed_when_its_queue_overflows() {
 }
 
 #[tokio::test]
-async fn a_slow_application_defers_the_next_post() {
+async fn a_slow_application_holds_the_post() {
     let mut config = Config::default();
     config.max_pending_events = 4;
     let (addr, mut sessions) = start_unread(config).await;
     let sid = handshake(addr).await;
     let (_socket, mut events) = sessions.recv().await.unwrap();
     let query = format!("EIO=4&transport=polling&sid={sid}");
-    // One POST is always taken in: its packets fill the application's channel and the backlog.
+    // More messages than the application's channel (16) and backlog (4) hold: the POST is fed
+    // as far as they go and answered only once all of its packets are in.
     let batch: Vec<u8> = (0..30)
         .map(|i| format!("4m{i}"))
         .collect::<Vec<_>>()
         .join("\x1e")
         .into_bytes();
-    assert_eq!(post(addr, &query, &batch).await.text(), "ok");
-    // The next one waits while the application does not read.
-    let pending = tokio::spawn(async move { post(addr, &query, b"4last").await });
+    let pending = {
+        let query = query.clone();
+        tokio::spawn(async move { post(addr, &query, &batch).await })
+    };
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(
         !pending.is_finished(),
@@ -96,7 +98,7 @@ async fn a_slow_application_defers_the_next_post() {
     );
     // Reading catches up and releases it; nothing was lost or reordered.
     for i in 0..30 {
-        match events.recv().await {
+        match tokio::time::timeout(SOON, events.recv()).await.unwrap() {
             Some(SocketEvent::Message(message)) => {
                 assert_eq!(message, engineio_server::Message::from(format!("m{i}")));
             }
@@ -105,6 +107,7 @@ async fn a_slow_application_defers_the_next_post() {
     }
     let response = tokio::time::timeout(SOON, pending).await.unwrap().unwrap();
     assert_eq!(response.text(), "ok");
+    assert_eq!(post(addr, &query, b"4last").await.text(), "ok");
     assert_eq!(
         events.recv().await,
         Some(SocketEvent::Message("last".into()))
