@@ -149,6 +149,13 @@ impl Builder {
     }
 }
 
+/// A session in the table.
+#[derive(Clone)]
+struct Entry {
+    tx: mpsc::Sender<Command>,
+    protocol: ProtocolVersion,
+}
+
 /// State shared by the HTTP front and every session task.
 pub(crate) struct Shared {
     pub(crate) config: Config,
@@ -157,7 +164,7 @@ pub(crate) struct Shared {
     #[cfg(feature = "v3")]
     session_v3: Arc<engineio_proto::session::Config>,
     /// Sessions by id. A std mutex: held only to insert, look up or remove, never across an await.
-    sessions: Mutex<HashMap<Str, mpsc::Sender<Command>>>,
+    sessions: Mutex<HashMap<Str, Entry>>,
     on_connection: Box<Handler>,
     hooks: Hooks,
     shutdown: tokio::sync::watch::Sender<bool>,
@@ -170,13 +177,13 @@ impl Shared {
         }
     }
 
-    fn table(&self) -> std::sync::MutexGuard<'_, HashMap<Str, mpsc::Sender<Command>>> {
+    fn table(&self) -> std::sync::MutexGuard<'_, HashMap<Str, Entry>> {
         // No code panics while holding the lock; recover the map anyway.
         self.sessions.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn lookup(&self, sid: &str) -> Option<mpsc::Sender<Command>> {
-        self.table().get(sid).cloned()
+        self.table().get(sid).map(|entry| entry.tx.clone())
     }
 }
 
@@ -245,12 +252,11 @@ impl EngineIo {
 
     /// A handle to the session `sid`, if it is open.
     pub fn socket(&self, sid: &str) -> Option<Socket> {
-        let tx = self.shared.lookup(sid)?;
+        let entry = self.shared.table().get(sid).cloned()?;
         Some(Socket {
             sid: Str::from(sid),
-            // The protocol is not kept in the table; v4 is what every current client speaks.
-            protocol: ProtocolVersion::V4,
-            tx,
+            protocol: entry.protocol,
+            tx: entry.tx,
         })
     }
 
@@ -264,12 +270,12 @@ impl EngineIo {
     /// Closes every session with `"server shutting down"` and stops [`EngineIo::serve`].
     pub fn shutdown(&self) {
         self.shared.shutdown.send_replace(true);
-        let senders: Vec<_> = self.shared.table().values().cloned().collect();
-        for tx in senders {
+        let entries: Vec<_> = self.shared.table().values().cloned().collect();
+        for entry in entries {
             let socket = Socket {
                 sid: Str::new(),
-                protocol: ProtocolVersion::V4,
-                tx,
+                protocol: entry.protocol,
+                tx: entry.tx,
             };
             socket.close_with(CloseReason::ServerShuttingDown);
         }
@@ -479,7 +485,13 @@ impl EngineIo {
         // The events channel is small: `Driver::pending` is the bounded buffer behind it.
         let (events_tx, events_rx) = mpsc::channel(16);
         let protocol = session.protocol();
-        self.shared.table().insert(sid.clone(), tx.clone());
+        self.shared.table().insert(
+            sid.clone(),
+            Entry {
+                tx: tx.clone(),
+                protocol,
+            },
+        );
         let driver = Driver::new(
             session,
             self.shared.clone(),

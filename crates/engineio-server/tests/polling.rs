@@ -384,3 +384,16 @@ async fn hooks_allow_request_headers_and_cookie() {
     assert_eq!(response.header("x-first"), None);
     assert_eq!(response.header("set-cookie"), None);
 }
+
+#[tokio::test]
+async fn sockets_are_found_by_sid() {
+    let server = start(config()).await;
+    let sid = handshake(server.addr).await;
+    let socket = server.engine.socket(&sid).expect("open session");
+    assert_eq!(socket.id(), sid);
+    assert_eq!(socket.protocol(), engineio_server::ProtocolVersion::V4);
+    socket.send("pushed").unwrap();
+    let query = format!("EIO=4&transport=polling&sid={sid}");
+    assert_eq!(get(server.addr, &query).await.text(), "4pushed");
+    assert!(server.engine.socket("nope").is_none());
+}
