@@ -377,10 +377,9 @@ impl EngineIo {
                     hook(&info, response.headers_mut());
                 }
             }
+            // Node's CORS middleware also runs on upgrades: the 101 carries the headers too.
             if let Some(cors) = cors {
-                if status != StatusCode::SWITCHING_PROTOCOLS {
-                    apply_cors(cors, headers, response.headers_mut());
-                }
+                apply_cors(cors, headers, response.headers_mut());
             }
         }
         response
