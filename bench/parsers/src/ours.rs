@@ -61,10 +61,13 @@ impl WireIn {
 }
 
 /// Feeds the messages to the decoder until the packet completes (on the last one).
+#[inline]
 pub fn decode_packet(decoder: &mut Decoder, wire: &WireIn) -> Result<Packet, String> {
     for message in &wire.0 {
-        if let Some(packet) = decoder.decode(message.clone()).map_err(|e| e.to_string())? {
-            return Ok(packet);
+        match decoder.decode(message.clone()) {
+            Ok(Some(packet)) => return Ok(packet),
+            Ok(None) => {}
+            Err(e) => return Err(e.to_string()),
         }
     }
     Err("incomplete packet".to_owned())
@@ -74,6 +77,7 @@ pub fn decode_packet(decoder: &mut Decoder, wire: &WireIn) -> Result<Packet, Str
 /// arguments. The rest of the packet is dropped inside the timed loop, as on socketioxide's side.
 pub type Received<T> = (Option<ByteString>, Option<AckId>, T);
 
+#[inline]
 fn read<T>(
     packet: Packet,
     args: impl FnOnce(&socketio_proto::Args) -> Result<T, ArgsError>,

@@ -93,6 +93,7 @@ impl Decoder {
 
     /// Decodes one engine.io message. `Ok(None)` means the message was an attachment and more are
     /// expected (or a binary packet header whose attachments follow).
+    #[inline]
     pub fn decode(&mut self, message: Message) -> Result<Option<Packet>, DecodeError> {
         match message {
             Message::Text(t) => self.decode_text(t),
@@ -101,6 +102,7 @@ impl Decoder {
     }
 
     /// Decodes one engine.io text message.
+    #[inline]
     pub fn decode_text(&mut self, text: ByteString) -> Result<Option<Packet>, DecodeError> {
         let r = self.text_inner(text);
         if r.is_err() {
@@ -110,6 +112,7 @@ impl Decoder {
     }
 
     /// Decodes one engine.io binary message.
+    #[inline]
     pub fn decode_binary(&mut self, data: Bytes) -> Result<Option<Packet>, DecodeError> {
         let r = self.binary_inner(data);
         if r.is_err() {
@@ -118,6 +121,7 @@ impl Decoder {
         r
     }
 
+    #[inline]
     fn text_inner(&mut self, text: ByteString) -> Result<Option<Packet>, DecodeError> {
         if let Some(p) = &self.pending {
             return Err(DecodeError::UnexpectedText {
@@ -148,6 +152,7 @@ impl Decoder {
         Ok(None)
     }
 
+    #[inline]
     fn binary_inner(&mut self, data: Bytes) -> Result<Option<Packet>, DecodeError> {
         if data.len() > self.limits.max_message_size {
             return Err(DecodeError::TooLarge {

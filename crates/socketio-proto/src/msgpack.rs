@@ -21,7 +21,7 @@ use crate::args::{Args, RawValue};
 use crate::encode::{AckTemplate, Encoded, Message};
 use crate::error::{ArgsError, DecodeError, EncodeError};
 use crate::json::check_event;
-use crate::packet::{Ack, AckId, Event, Packet, PacketData, PacketType};
+use crate::packet::{Ack, AckId, Event, MAIN_NAMESPACE, Packet, PacketData, PacketType};
 use crate::ser::{self, ElementSink, Shape};
 use crate::{Limits, Parser, ProtocolVersion, Validation};
 
@@ -151,7 +151,11 @@ pub(crate) fn decode(
         return Err(socketio_msgpack::Error::TrailingBytes(trailing).into());
     }
     let ty = ty.ok_or(DecodeError::UnknownType)?;
-    let nsp = sub_str(data, nsp.ok_or(DecodeError::InvalidNamespace)?);
+    let nsp = match nsp.ok_or(DecodeError::InvalidNamespace)? {
+        // The main namespace needs no reference to the message.
+        MAIN_NAMESPACE => ByteString::from_static(MAIN_NAMESPACE),
+        nsp => sub_str(data, nsp),
+    };
     let raw = |span: &[u8]| RawValue {
         parser: Parser::Msgpack,
         bytes: sub_bytes(data, span),
