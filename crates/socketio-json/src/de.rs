@@ -66,14 +66,22 @@ impl<'de, 'b> Deserializer<'de, 'b> {
         attachments: &'b [Bytes],
         max_depth: usize,
     ) -> Result<Self, Error> {
-        Ok(Deserializer {
-            r: Reader::new(input)?,
+        Ok(Self::from_reader(
+            Reader::new(input)?,
+            attachments,
+            max_depth,
+        ))
+    }
+
+    pub(crate) fn from_reader(r: Reader<'de>, attachments: &'b [Bytes], max_depth: usize) -> Self {
+        Deserializer {
+            r,
             scratch: String::new(),
             attachments,
             depth: 0,
             max_depth,
             tail_first: true,
-        })
+        }
     }
 
     #[inline]

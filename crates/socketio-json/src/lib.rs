@@ -205,6 +205,38 @@ pub fn from_array_tail<'de, T: Deserialize<'de>>(
     Ok(v)
 }
 
+/// [`from_array_tail`] for input already known to be UTF-8: the same result, without checking
+/// the encoding again.
+///
+/// ```
+/// let limits = socketio_json::Limits::default();
+/// let (x,): (u8,) = socketio_json::from_array_tail_str(r#"["ev",7]"#, 1, &[], &limits).unwrap();
+/// assert_eq!(x, 7);
+/// ```
+pub fn from_array_tail_str<'de, T: Deserialize<'de>>(
+    input: &'de str,
+    skip: usize,
+    attachments: &[Bytes],
+    limits: &Limits,
+) -> Result<T, Error> {
+    let mut de =
+        de::Deserializer::from_reader(read::Reader::from_str(input), attachments, limits.max_depth);
+    de.tail_open(skip)?;
+    let v = T::deserialize(de::Tail { de: &mut de })?;
+    de.tail_close()?;
+    Ok(v)
+}
+
+/// [`array_first_str`] for input already known to be UTF-8.
+///
+/// ```
+/// let (name, at) = socketio_json::array_first_str_of_str(r#"["hi",1]"#).unwrap();
+/// assert_eq!((&*name, at), ("hi", 5));
+/// ```
+pub fn array_first_str_of_str(input: &str) -> Result<(Cow<'_, str>, usize), Error> {
+    value::array_first_str_in(input.as_bytes(), Some(input))
+}
+
 /// Reads the first element of a JSON array if it is a string: returns it (unescaped, borrowed
 /// when it has no escapes) and the byte offset of the `,` or `]` that follows it. Errors when
 /// the array is malformed up to there or the first element is not a string. Does not look at
@@ -234,6 +266,22 @@ pub fn values_from_array(
     limits: &Limits,
 ) -> Result<Vec<serde_json::Value>, Error> {
     value::values_from_array(input, skip, limits)
+}
+
+/// [`values_from_array`] for input already known to be UTF-8 (e.g. a WebSocket text message):
+/// the same result, without checking the encoding again.
+///
+/// ```
+/// let limits = socketio_json::Limits::default();
+/// let args = socketio_json::values_from_array_str(r#"["ev",1]"#, 1, &limits).unwrap();
+/// assert_eq!(args, vec![serde_json::json!(1)]);
+/// ```
+pub fn values_from_array_str(
+    input: &str,
+    skip: usize,
+    limits: &Limits,
+) -> Result<Vec<serde_json::Value>, Error> {
+    value::values_from_array_in(read::Reader::from_str(input), skip, limits)
 }
 
 /// Parses one JSON value into a `serde_json::Value`, without serde (same result as

@@ -117,6 +117,16 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// A reader over text already known to be UTF-8 (no check).
+    #[inline]
+    pub(crate) fn from_str(text: &'a str) -> Self {
+        Reader {
+            text,
+            bytes: text.as_bytes(),
+            pos: 0,
+        }
+    }
+
     #[cold]
     pub(crate) fn err(&self, kind: SyntaxError) -> Error {
         Error::syntax(self.pos, kind)

@@ -297,7 +297,14 @@ pub(crate) fn values_from_array(
     skip: usize,
     limits: &Limits,
 ) -> Result<Vec<Value>, Error> {
-    let mut r = Reader::new(input)?;
+    values_from_array_in(Reader::new(input)?, skip, limits)
+}
+
+pub(crate) fn values_from_array_in(
+    mut r: Reader<'_>,
+    skip: usize,
+    limits: &Limits,
+) -> Result<Vec<Value>, Error> {
     open_array(&mut r, limits)?;
     let mut out = Vec::new();
     if r.peek_ws() == Some(b']') {
@@ -350,6 +357,22 @@ fn utf8(s: &[u8], at: usize) -> Result<&str, Error> {
 }
 
 pub(crate) fn array_first_str(input: &[u8]) -> Result<(Cow<'_, str>, usize), Error> {
+    array_first_str_in(input, None)
+}
+
+/// `text`, when given, is `input` as a `str` (then nothing is checked for UTF-8 again).
+pub(crate) fn array_first_str_in<'a>(
+    input: &'a [u8],
+    text: Option<&'a str>,
+) -> Result<(Cow<'a, str>, usize), Error> {
+    let utf8 = |s: usize, e: usize| -> Result<&'a str, Error> {
+        match text {
+            Some(t) => t
+                .get(s..e)
+                .ok_or(Error::syntax(s, SyntaxError::InvalidUtf8)),
+            None => utf8(input.get(s..e).unwrap_or_default(), s),
+        }
+    };
     let mut pos = 0;
     let ws = |pos: &mut usize| {
         while let Some(b' ' | b'\n' | b'\t' | b'\r') = input.get(*pos) {
@@ -381,7 +404,7 @@ pub(crate) fn array_first_str(input: &[u8]) -> Result<(Cow<'_, str>, usize), Err
     let s = match input.get(end) {
         Some(b'"') => {
             pos = end + 1;
-            Cow::Borrowed(utf8(input.get(start..end).unwrap_or_default(), start)?)
+            Cow::Borrowed(utf8(start, end)?)
         }
         Some(b'\\') => {
             // Only the string itself is validated, run by run: the rest of the input is not
@@ -390,7 +413,7 @@ pub(crate) fn array_first_str(input: &[u8]) -> Result<(Cow<'_, str>, usize), Err
             let mut i = start;
             loop {
                 let run_end = find_special(input, i);
-                owned.push_str(utf8(input.get(i..run_end).unwrap_or_default(), i)?);
+                owned.push_str(utf8(i, run_end)?);
                 match input.get(run_end) {
                     Some(b'"') => {
                         pos = run_end + 1;

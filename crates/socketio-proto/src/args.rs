@@ -6,6 +6,7 @@
 use std::fmt;
 
 use bytes::Bytes;
+use bytestring::ByteString;
 use serde::{Deserialize, Serialize};
 
 use crate::Parser;
@@ -29,8 +30,9 @@ use crate::ser::{self, ElementSink};
 #[derive(Clone)]
 pub struct Args {
     pub(crate) parser: Parser,
-    /// The whole array value. JSON: trimmed, so it starts with `[` and ends with `]`.
-    pub(crate) array: Bytes,
+    /// The whole array value. JSON: trimmed, so it starts with `[` and ends with `]`, and kept as
+    /// text so it is never checked for UTF-8 again.
+    pub(crate) array: Buf,
     /// Elements of `array` before the arguments: 1 for an event (its name), 0 for an ack.
     pub(crate) skip: usize,
     /// Byte offset in `array` where the argument elements start. JSON: just after the skipped
@@ -48,6 +50,28 @@ pub struct Args {
 }
 
 const DEFAULT_DEPTH: usize = 128;
+
+/// The bytes of a payload: text (JSON, a slice of the received text message) or binary.
+#[derive(Clone)]
+pub(crate) enum Buf {
+    Text(ByteString),
+    #[cfg_attr(
+        not(feature = "msgpack"),
+        allow(dead_code, reason = "built by the msgpack parser")
+    )]
+    Bin(Bytes),
+}
+
+impl std::ops::Deref for Buf {
+    type Target = [u8];
+    #[inline]
+    fn deref(&self) -> &[u8] {
+        match self {
+            Buf::Text(s) => s.as_bytes(),
+            Buf::Bin(b) => b,
+        }
+    }
+}
 
 pub(crate) fn trim_json_ws(b: &[u8]) -> &[u8] {
     let start = b
@@ -68,7 +92,7 @@ impl Args {
         match parser {
             Parser::Json => Args {
                 parser,
-                array: Bytes::from_static(b"[]"),
+                array: Buf::Text(ByteString::from_static("[]")),
                 skip: 0,
                 rest: 1,
                 count: 0,
@@ -78,7 +102,7 @@ impl Args {
             #[cfg(feature = "msgpack")]
             Parser::Msgpack => Args {
                 parser,
-                array: Bytes::from_static(&[0x90]),
+                array: Buf::Bin(Bytes::from_static(&[0x90])),
                 skip: 0,
                 rest: 1,
                 count: 0,
@@ -113,7 +137,7 @@ impl Args {
                 out.push(b']');
                 Ok(Args {
                     parser,
-                    array: Bytes::from(out),
+                    array: Buf::Text(crate::json::text(out)?),
                     skip: 0,
                     rest: 1,
                     count: 0,
@@ -127,7 +151,7 @@ impl Args {
                 let (count, rest) = crate::msgpack::write_array_of_args(&mut out, value, shape)?;
                 Ok(Args {
                     parser,
-                    array: Bytes::from(out),
+                    array: Buf::Bin(Bytes::from(out)),
                     skip: 0,
                     rest,
                     count,
@@ -187,12 +211,20 @@ impl Args {
     /// Strings borrow from the received message when they need no unescaping.
     pub fn deserialize<'de, T: Deserialize<'de>>(&'de self) -> Result<T, ArgsError> {
         match self.parser {
-            Parser::Json => Ok(socketio_json::from_array_tail(
-                &self.array,
-                self.skip,
-                &self.attachments,
-                &self.json_limits(),
-            )?),
+            Parser::Json => Ok(match &self.array {
+                Buf::Text(s) => socketio_json::from_array_tail_str(
+                    s,
+                    self.skip,
+                    &self.attachments,
+                    &self.json_limits(),
+                ),
+                Buf::Bin(b) => socketio_json::from_array_tail(
+                    b,
+                    self.skip,
+                    &self.attachments,
+                    &self.json_limits(),
+                ),
+            }?),
             #[cfg(feature = "msgpack")]
             Parser::Msgpack => crate::msgpack::deserialize_args(self),
         }
@@ -204,11 +236,12 @@ impl Args {
     /// msgpack map with a non-string key is an error (it has no `serde_json::Value` form).
     pub fn to_values(&self) -> Result<Vec<serde_json::Value>, ArgsError> {
         match self.parser {
-            Parser::Json => Ok(socketio_json::values_from_array(
-                &self.array,
-                self.skip,
-                &self.json_limits(),
-            )?),
+            Parser::Json => Ok(match &self.array {
+                Buf::Text(s) => {
+                    socketio_json::values_from_array_str(s, self.skip, &self.json_limits())
+                }
+                Buf::Bin(b) => socketio_json::values_from_array(b, self.skip, &self.json_limits()),
+            }?),
             #[cfg(feature = "msgpack")]
             Parser::Msgpack => crate::msgpack::args_to_values(self),
         }

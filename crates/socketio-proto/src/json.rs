@@ -6,7 +6,7 @@ use bytes::Bytes;
 use bytestring::ByteString;
 use serde::Serialize;
 
-use crate::args::{Args, JsonSink, RawValue, trim_json_ws};
+use crate::args::{Args, Buf, JsonSink, RawValue, trim_json_ws};
 use crate::encode::{AckTemplate, Encoded, Message};
 use crate::error::{DecodeError, EncodeError};
 use crate::packet::{Ack, AckId, Event, MAIN_NAMESPACE, Packet, PacketData, PacketType};
@@ -32,6 +32,17 @@ fn sub_str(text: &ByteString, s: &str) -> ByteString {
     } else {
         ByteString::from(s)
     }
+}
+
+/// `b`, a slice of `text` between ASCII bytes, as a `str` (no UTF-8 check: only the two char
+/// boundaries are looked at).
+fn text_of<'a>(text: &'a ByteString, b: &[u8]) -> Result<&'a str, DecodeError> {
+    let off = (b.as_ptr() as usize).wrapping_sub(text.as_ptr() as usize);
+    text.get(off..off.wrapping_add(b.len())).ok_or_else(|| {
+        DecodeError::Json(socketio_json::Error::Custom(
+            "payload is not a slice of the message".to_owned(),
+        ))
+    })
 }
 
 fn sub_bytes(text: &ByteString, b: &[u8]) -> Bytes {
@@ -177,7 +188,8 @@ pub(crate) fn decode_text(
                 Some(b'"') => {}
                 _ => return Err(DecodeError::EventNameNotString),
             }
-            let (name, rest) = socketio_json::array_first_str(array)?;
+            let array = text_of(text, array)?;
+            let (name, rest) = socketio_json::array_first_str_of_str(array)?;
             if crate::packet::is_reserved_event(&name) {
                 return Err(DecodeError::ReservedEventName(ByteString::from(
                     name.as_ref(),
@@ -188,7 +200,7 @@ pub(crate) fn decode_text(
                 name,
                 args: Args {
                     parser: Parser::Json,
-                    array: sub_bytes(text, array),
+                    array: Buf::Text(sub_str(text, array)),
                     skip: 1,
                     rest,
                     count: 0,
@@ -205,7 +217,7 @@ pub(crate) fn decode_text(
                 id,
                 args: Args {
                     parser: Parser::Json,
-                    array: sub_bytes(text, array),
+                    array: Buf::Text(sub_str(text, text_of(text, array)?)),
                     skip: 0,
                     rest: 1,
                     count: 0,

@@ -17,7 +17,7 @@ use bytestring::ByteString;
 use serde::{Deserialize, Serialize};
 use socketio_msgpack::{Header, Reader, write};
 
-use crate::args::{Args, RawValue};
+use crate::args::{Args, Buf, RawValue};
 use crate::encode::{AckTemplate, Encoded, Message};
 use crate::error::{ArgsError, DecodeError, EncodeError};
 use crate::json::check_event;
@@ -200,7 +200,7 @@ pub(crate) fn decode(
                 name: sub_str(data, name),
                 args: Args {
                     parser: Parser::Msgpack,
-                    array: sub_bytes(data, span),
+                    array: Buf::Bin(sub_bytes(data, span)),
                     skip: 1,
                     rest: ar.position(),
                     count: n as usize - 1,
@@ -221,7 +221,7 @@ pub(crate) fn decode(
                 id,
                 args: Args {
                     parser: Parser::Msgpack,
-                    array: sub_bytes(data, span),
+                    array: Buf::Bin(sub_bytes(data, span)),
                     skip: 0,
                     rest: array_header_len(n as usize),
                     count: n as usize,
