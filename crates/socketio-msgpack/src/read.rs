@@ -365,6 +365,17 @@ impl<'a> Reader<'a> {
         std::str::from_utf8(b).map_err(|_| Error::InvalidUtf8)
     }
 
+    /// Reads a str value's bytes without checking them for UTF-8: for comparing with known
+    /// names (map keys), or when the caller checks them once itself.
+    #[inline]
+    pub fn read_str_bytes(&mut self) -> Result<&'a [u8], Error> {
+        let n = self.expect(|h| match h {
+            Header::Str(n) => Some(n),
+            _ => None,
+        })?;
+        self.take(n as usize)
+    }
+
     /// Reads binary data: bin 8/16/32, or ext 8/16/32 of type 0 (notepack's `ArrayBuffer`).
     #[inline]
     pub fn read_bin(&mut self) -> Result<&'a [u8], Error> {

@@ -43,14 +43,11 @@ fn check_nsp(nsp: &str) -> Result<(), EncodeError> {
     Ok(())
 }
 
-fn sub_str(data: &Bytes, s: &str) -> ByteString {
-    let base = data.as_ptr() as usize;
-    let p = s.as_ptr() as usize;
-    if p >= base && p + s.len() <= base + data.len() {
-        ByteString::try_from(data.slice_ref(s.as_bytes())).unwrap_or_else(|_| ByteString::from(s))
-    } else {
-        ByteString::from(s)
-    }
+/// `b`, a slice of `data`, as text: the one UTF-8 check of a string read with
+/// `read_str_bytes`.
+fn text(data: &Bytes, b: &[u8]) -> Result<ByteString, DecodeError> {
+    ByteString::try_from(sub_bytes(data, b))
+        .map_err(|_| socketio_msgpack::Error::InvalidUtf8.into())
 }
 
 fn sub_bytes(data: &Bytes, b: &[u8]) -> Bytes {
@@ -93,15 +90,16 @@ pub(crate) fn decode(
     let mut payload: Option<(Header, &[u8])> = None;
     let mut id = None;
     for _ in 0..entries {
+        // Keys are compared as bytes; only an unknown one is checked for UTF-8.
         let key = match r.peek_header()? {
-            Header::Str(_) => Some(r.read_str()?),
+            Header::Str(_) => Some(r.read_str_bytes()?),
             _ => {
                 r.skip_value(&ml)?;
                 None
             }
         };
         match key {
-            Some("type") => {
+            Some(b"type") => {
                 let h = r.read_header()?;
                 ty = Some(
                     integer(h)
@@ -111,27 +109,28 @@ pub(crate) fn decode(
                         .ok_or(DecodeError::UnknownType)?,
                 );
             }
-            Some("nsp") => match r.peek_header()? {
+            Some(b"nsp") => match r.peek_header()? {
                 Header::Str(len) => {
                     if len as usize > limits.max_namespace_len {
                         return Err(DecodeError::NamespaceTooLong {
                             max: limits.max_namespace_len,
                         });
                     }
-                    let s = r.read_str()?;
-                    if !s.starts_with('/') {
+                    // Checked for UTF-8 once, when made a `ByteString` below.
+                    let s = r.read_str_bytes()?;
+                    if !s.starts_with(b"/") {
                         return Err(DecodeError::InvalidNamespace);
                     }
                     nsp = Some(s);
                 }
                 _ => return Err(DecodeError::InvalidNamespace),
             },
-            Some("data") => {
+            Some(b"data") => {
                 let h = r.peek_header()?;
                 let span = r.value_span(&ml)?;
                 payload = (h != Header::Undefined).then_some((h, span));
             }
-            Some("id") => {
+            Some(b"id") => {
                 let h = r.read_header()?;
                 id = match h {
                     Header::Undefined => None,
@@ -143,7 +142,12 @@ pub(crate) fn decode(
                     ),
                 };
             }
-            _ => r.skip_value(&ml)?,
+            Some(other) => {
+                std::str::from_utf8(other).map_err(|_| socketio_msgpack::Error::InvalidUtf8)?;
+                r.skip_value(&ml)?;
+            }
+            // A non-string key (skipped above): skip its value.
+            None => r.skip_value(&ml)?,
         }
     }
     let trailing = r.rest().len();
@@ -153,8 +157,8 @@ pub(crate) fn decode(
     let ty = ty.ok_or(DecodeError::UnknownType)?;
     let nsp = match nsp.ok_or(DecodeError::InvalidNamespace)? {
         // The main namespace needs no reference to the message.
-        MAIN_NAMESPACE => ByteString::from_static(MAIN_NAMESPACE),
-        nsp => sub_str(data, nsp),
+        b"/" => ByteString::from_static(MAIN_NAMESPACE),
+        nsp => text(data, nsp)?,
     };
     let raw = |span: &[u8]| RawValue {
         parser: Parser::Msgpack,
@@ -190,14 +194,15 @@ pub(crate) fn decode(
             let mut ar = Reader::new(span);
             ar.read_array_len()?;
             let name = match ar.peek_header()? {
-                Header::Str(_) => ar.read_str()?,
+                // Checked for UTF-8 once, when made a `ByteString`.
+                Header::Str(_) => text(data, ar.read_str_bytes()?)?,
                 _ => return Err(DecodeError::EventNameNotString),
             };
-            if crate::packet::is_reserved_event(name) {
-                return Err(DecodeError::ReservedEventName(ByteString::from(name)));
+            if crate::packet::is_reserved_event(&name) {
+                return Err(DecodeError::ReservedEventName(name));
             }
             PacketData::Event(Event {
-                name: sub_str(data, name),
+                name,
                 args: Args {
                     parser: Parser::Msgpack,
                     array: Buf::Bin(sub_bytes(data, span)),
