@@ -133,6 +133,33 @@ impl<'de, 'b> Deserializer<'de, 'b> {
             .is_some_and(|s| s.starts_with(b"\"_placeholder\""))
     }
 
+    /// The placeholder at `pos` when it is written exactly `{"_placeholder":true,"num":N}`, as
+    /// every known implementation writes it, and names a received attachment: resolved without
+    /// building the object. `None` for any other form or an invalid one (the general path
+    /// then decides, with its exact errors).
+    #[inline]
+    fn canonical_placeholder(&mut self) -> Option<&'b Bytes> {
+        const HEAD: &[u8] = br#"{"_placeholder":true,"num":"#;
+        if self.depth >= self.max_depth {
+            return None;
+        }
+        let digits = self.r.bytes.get(self.r.pos..)?.strip_prefix(HEAD)?;
+        let n = digits.iter().take_while(|c| c.is_ascii_digit()).count();
+        if n == 0 || n > 9 || (n > 1 && digits.first() == Some(&b'0')) {
+            return None;
+        }
+        if digits.get(n) != Some(&b'}') {
+            return None;
+        }
+        let index = digits
+            .get(..n)?
+            .iter()
+            .fold(0usize, |i, &d| i * 10 + usize::from(d - b'0'));
+        let b = self.attachments.get(index)?;
+        self.r.pos += HEAD.len() + n + 1;
+        Some(b)
+    }
+
     /// Reads the object at `pos` as a `Value` (placeholders are tiny) and resolves it.
     #[cold]
     fn read_object(&mut self) -> Result<Value, Error> {
@@ -193,6 +220,9 @@ impl<'de, 'b> Deserializer<'de, 'b> {
 
     #[cold]
     fn placeholder_any<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value, Error> {
+        if let Some(b) = self.canonical_placeholder() {
+            return visitor.visit_bytes(b);
+        }
         let v = self.read_object()?;
         match placeholder(&v, self.attachments)? {
             Some(b) => visitor.visit_bytes(b),
@@ -319,6 +349,9 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de, '_> {
                 }
             }
             Some(b'{') => {
+                if let Some(b) = self.canonical_placeholder() {
+                    return visitor.visit_bytes(b);
+                }
                 let v = self.read_object()?;
                 match placeholder(&v, self.attachments)? {
                     Some(b) => visitor.visit_bytes(b),

@@ -441,6 +441,36 @@ fn placeholder_rules_follow_socket_io_parser() {
     ] {
         assert!(matches!(bytes(bad), Err(Error::Placeholder(_))), "{bad}");
     }
+    // The canonical form's fast path keeps the general rules: syntax, range, depth.
+    assert!(matches!(
+        bytes(r#"{"_placeholder":true,"num":01}"#),
+        Err(Error::Syntax { .. })
+    ));
+    assert!(matches!(
+        bytes(r#"{"_placeholder":true,"num":0}}"#),
+        Err(Error::Syntax { .. })
+    ));
+    assert!(matches!(
+        bytes(r#"{"_placeholder":true,"num":99999999999}"#),
+        Err(Error::Placeholder(PlaceholderError::OutOfRange { .. }))
+    ));
+    assert_eq!(
+        from_slice::<Bytes>(
+            br#"{"_placeholder":true,"num":0}"#,
+            &att,
+            &Limits { max_depth: 0 }
+        ),
+        Err(Error::DepthLimit)
+    );
+    assert_eq!(
+        from_slice::<Vec<Bytes>>(
+            br#"[{"_placeholder":true,"num":1} ,{"_placeholder":true,"num":0}]"#,
+            &att,
+            &limits
+        )
+        .unwrap(),
+        [att[1].clone(), att[0].clone()]
+    );
     // `_placeholder` must be exactly `true`: otherwise it is a plain object.
     assert!(matches!(
         bytes(r#"{"_placeholder":1,"num":0}"#),
