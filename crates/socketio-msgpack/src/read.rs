@@ -457,16 +457,24 @@ impl<'a> Reader<'a> {
 
     /// [`skip_value`](Self::skip_value) for a value nested `depth` containers deep.
     pub(crate) fn skip_value_at(&mut self, depth: usize, limits: &Limits) -> Result<(), Error> {
-        // Items still to read at each open level; a stack on the heap (allocated only when
-        // containers nest) keeps hostile nesting off the call stack.
-        let mut stack: Vec<u64> = Vec::new();
+        // Items still to read at each open level: the first levels in an array on the call
+        // stack, deeper ones on the heap (allocated only then), which keeps hostile nesting off
+        // the call stack.
+        const INLINE: usize = 16;
+        let mut inline = [0u64; INLINE];
+        let mut depth_open = 0usize;
+        let mut deep: Vec<u64> = Vec::new();
         let mut remaining: u64 = 1;
         loop {
             while remaining == 0 {
-                match stack.pop() {
-                    Some(r) => remaining = r,
-                    None => return Ok(()),
+                if depth_open == 0 {
+                    return Ok(());
                 }
+                depth_open -= 1;
+                remaining = match inline.get(depth_open) {
+                    Some(&r) => r,
+                    None => deep.pop().unwrap_or_default(),
+                };
             }
             remaining -= 1;
             let (n, items) = match self.read_header()? {
@@ -485,14 +493,18 @@ impl<'a> Reader<'a> {
                 Header::Map(n) => (n, u64::from(n) * 2),
                 _ => continue,
             };
-            if depth + stack.len() + 1 > limits.max_depth {
+            if depth + depth_open + 1 > limits.max_depth {
                 return Err(Error::DepthLimit);
             }
             if n as usize > limits.max_len {
                 return Err(Error::LengthLimit);
             }
             if items > 0 {
-                stack.push(remaining);
+                match inline.get_mut(depth_open) {
+                    Some(slot) => *slot = remaining,
+                    None => deep.push(remaining),
+                }
+                depth_open += 1;
                 remaining = items;
             }
         }

@@ -122,6 +122,42 @@ fn limits() {
 }
 
 #[test]
+fn skip_nests_past_its_inline_levels() {
+    // Deep arrays and maps, each holding a trailing item after the nested one, so every level's
+    // remaining count must come back intact (inline levels and heap levels alike).
+    for depth in [1usize, 15, 16, 17, 40, 127] {
+        let mut b = Vec::new();
+        for i in 0..depth {
+            if i % 2 == 0 {
+                write::array_len(&mut b, 2);
+            } else {
+                write::map_len(&mut b, 1);
+                write::str(&mut b, "k");
+            }
+        }
+        write::nil(&mut b);
+        for i in (0..depth).rev() {
+            if i % 2 == 0 {
+                write::uint(&mut b, 7);
+            }
+        }
+        b.push(0xc3);
+        let limits = Limits {
+            max_depth: 128,
+            ..Limits::default()
+        };
+        let mut r = Reader::new(&b);
+        r.skip_value(&limits).expect("well formed");
+        assert_eq!(r.rest(), [0xc3], "depth {depth}");
+        let tight = Limits {
+            max_depth: depth - 1,
+            ..Limits::default()
+        };
+        assert_eq!(Reader::new(&b).skip_value(&tight), Err(Error::DepthLimit));
+    }
+}
+
+#[test]
 fn invalid_utf8_rejected() {
     assert_eq!(
         value_from_slice(&[0xa1, 0xff], &Limits::default()),
