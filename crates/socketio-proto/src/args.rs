@@ -51,9 +51,18 @@ pub struct Args {
 
 const DEFAULT_DEPTH: usize = 128;
 
-/// The bytes of a payload: text (JSON, a slice of the received text message) or binary.
+/// The bytes of a payload, `start..end` of a received message kept whole (moving the message in
+/// costs no reference count, unlike slicing it): text (JSON, never checked for UTF-8 again) or
+/// binary (msgpack).
 #[derive(Clone)]
-pub(crate) enum Buf {
+pub(crate) struct Buf {
+    data: BufData,
+    start: usize,
+    end: usize,
+}
+
+#[derive(Clone)]
+enum BufData {
     Text(ByteString),
     #[cfg_attr(
         not(feature = "msgpack"),
@@ -62,14 +71,52 @@ pub(crate) enum Buf {
     Bin(Bytes),
 }
 
+impl Buf {
+    /// `text[start..end]`; both ends must sit on char boundaries (else the span is empty).
+    pub(crate) fn text(text: ByteString, start: usize, end: usize) -> Self {
+        Buf {
+            data: BufData::Text(text),
+            start,
+            end,
+        }
+    }
+
+    pub(crate) fn whole_text(text: ByteString) -> Self {
+        let end = text.len();
+        Self::text(text, 0, end)
+    }
+
+    #[cfg_attr(
+        not(feature = "msgpack"),
+        allow(dead_code, reason = "built by the msgpack parser")
+    )]
+    pub(crate) fn bin(data: Bytes, start: usize, end: usize) -> Self {
+        Buf {
+            data: BufData::Bin(data),
+            start,
+            end,
+        }
+    }
+
+    /// The span as text, when it is text.
+    #[inline]
+    pub(crate) fn as_str(&self) -> Option<&str> {
+        match &self.data {
+            BufData::Text(s) => Some(s.get(self.start..self.end).unwrap_or_default()),
+            BufData::Bin(_) => None,
+        }
+    }
+}
+
 impl std::ops::Deref for Buf {
     type Target = [u8];
     #[inline]
     fn deref(&self) -> &[u8] {
-        match self {
-            Buf::Text(s) => s.as_bytes(),
-            Buf::Bin(b) => b,
-        }
+        let all: &[u8] = match &self.data {
+            BufData::Text(s) => s.as_bytes(),
+            BufData::Bin(b) => b,
+        };
+        all.get(self.start..self.end).unwrap_or_default()
     }
 }
 
@@ -92,7 +139,7 @@ impl Args {
         match parser {
             Parser::Json => Args {
                 parser,
-                array: Buf::Text(ByteString::from_static("[]")),
+                array: Buf::whole_text(ByteString::from_static("[]")),
                 skip: 0,
                 rest: 1,
                 count: 0,
@@ -102,7 +149,7 @@ impl Args {
             #[cfg(feature = "msgpack")]
             Parser::Msgpack => Args {
                 parser,
-                array: Buf::Bin(Bytes::from_static(&[0x90])),
+                array: Buf::bin(Bytes::from_static(&[0x90]), 0, 1),
                 skip: 0,
                 rest: 1,
                 count: 0,
@@ -137,7 +184,7 @@ impl Args {
                 out.push(b']');
                 Ok(Args {
                     parser,
-                    array: Buf::Text(crate::json::text(out)?),
+                    array: Buf::whole_text(crate::json::text(out)?),
                     skip: 0,
                     rest: 1,
                     count: 0,
@@ -149,9 +196,10 @@ impl Args {
             Parser::Msgpack => {
                 let mut out = Vec::with_capacity(64);
                 let (count, rest) = crate::msgpack::write_array_of_args(&mut out, value, shape)?;
+                let len = out.len();
                 Ok(Args {
                     parser,
-                    array: Buf::Bin(Bytes::from(out)),
+                    array: Buf::bin(Bytes::from(out), 0, len),
                     skip: 0,
                     rest,
                     count,
@@ -211,15 +259,15 @@ impl Args {
     /// Strings borrow from the received message when they need no unescaping.
     pub fn deserialize<'de, T: Deserialize<'de>>(&'de self) -> Result<T, ArgsError> {
         match self.parser {
-            Parser::Json => Ok(match &self.array {
-                Buf::Text(s) => socketio_json::from_array_tail_str(
+            Parser::Json => Ok(match self.array.as_str() {
+                Some(s) => socketio_json::from_array_tail_str(
                     s,
                     self.skip,
                     &self.attachments,
                     &self.json_limits(),
                 ),
-                Buf::Bin(b) => socketio_json::from_array_tail(
-                    b,
+                None => socketio_json::from_array_tail(
+                    &self.array,
                     self.skip,
                     &self.attachments,
                     &self.json_limits(),
@@ -236,11 +284,11 @@ impl Args {
     /// msgpack map with a non-string key is an error (it has no `serde_json::Value` form).
     pub fn to_values(&self) -> Result<Vec<serde_json::Value>, ArgsError> {
         match self.parser {
-            Parser::Json => Ok(match &self.array {
-                Buf::Text(s) => {
-                    socketio_json::values_from_array_str(s, self.skip, &self.json_limits())
+            Parser::Json => Ok(match self.array.as_str() {
+                Some(s) => socketio_json::values_from_array_str(s, self.skip, &self.json_limits()),
+                None => {
+                    socketio_json::values_from_array(&self.array, self.skip, &self.json_limits())
                 }
-                Buf::Bin(b) => socketio_json::values_from_array(b, self.skip, &self.json_limits()),
             }?),
             #[cfg(feature = "msgpack")]
             Parser::Msgpack => crate::msgpack::args_to_values(self),

@@ -138,7 +138,8 @@ impl Decoder {
                 max: self.limits.max_message_size,
             });
         }
-        let header = crate::json::decode_text(&text, self.version, &self.limits, self.validation)?;
+        let size = text.len();
+        let header = crate::json::decode_text(text, self.version, &self.limits, self.validation)?;
         if header.attachments == 0 {
             return Ok(Some(header.packet));
         }
@@ -147,7 +148,7 @@ impl Decoder {
             expected: header.attachments,
             // Bounded by `max_attachments`, checked by the header parser.
             buffers: Vec::with_capacity(header.attachments),
-            size: text.len(),
+            size,
         });
         Ok(None)
     }
@@ -163,7 +164,7 @@ impl Decoder {
             Parser::Json => {}
             #[cfg(feature = "msgpack")]
             Parser::Msgpack => {
-                return crate::msgpack::decode(&data, self.version, &self.limits, self.validation)
+                return crate::msgpack::decode(data, self.version, &self.limits, self.validation)
                     .map(Some);
             }
         }

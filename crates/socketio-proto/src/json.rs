@@ -34,6 +34,12 @@ fn sub_str(text: &ByteString, s: &str) -> ByteString {
     }
 }
 
+/// Where the slice `b` of `text` sits in it.
+fn span_of(text: &ByteString, b: &[u8]) -> (usize, usize) {
+    let start = (b.as_ptr() as usize).wrapping_sub(text.as_ptr() as usize);
+    (start, start.wrapping_add(b.len()))
+}
+
 /// `b`, a slice of `text` between ASCII bytes, as a `str` (no UTF-8 check: only the two char
 /// boundaries are looked at).
 fn text_of<'a>(text: &'a ByteString, b: &[u8]) -> Result<&'a str, DecodeError> {
@@ -59,7 +65,7 @@ fn sub_bytes(text: &ByteString, b: &[u8]) -> Bytes {
 /// Parses a text message. Attachments of a binary packet are not part of it: the caller collects
 /// `Header::attachments` binary messages and stores them in the packet's args.
 pub(crate) fn decode_text(
-    text: &ByteString,
+    text: ByteString,
     version: ProtocolVersion,
     limits: &Limits,
     validation: Validation,
@@ -107,7 +113,7 @@ pub(crate) fn decode_text(
         }
         // Both ends sit on ASCII bytes (or the end), hence on char boundaries.
         let s = text.get(i..i + len).ok_or(DecodeError::InvalidNamespace)?;
-        let nsp = sub_str(text, s);
+        let nsp = sub_str(&text, s);
         i += comma.map_or(len, |c| c + 1);
         nsp
     } else {
@@ -152,7 +158,7 @@ pub(crate) fn decode_text(
                 if strict {
                     socketio_json::validate(json, &jl)?;
                 }
-                PacketData::Connect(Some(raw(text, json, limits)))
+                PacketData::Connect(Some(raw(&text, json, limits)))
             }
         }
         PacketType::Disconnect => {
@@ -178,7 +184,7 @@ pub(crate) fn decode_text(
             if strict || is_v4(version) {
                 socketio_json::validate(json, &jl)?;
             }
-            PacketData::ConnectError(raw(text, json, limits))
+            PacketData::ConnectError(raw(&text, json, limits))
         }
         PacketType::Event | PacketType::BinaryEvent => {
             let array = array_payload(ty, payload, json, strict, &jl)?;
@@ -188,19 +194,20 @@ pub(crate) fn decode_text(
                 Some(b'"') => {}
                 _ => return Err(DecodeError::EventNameNotString),
             }
-            let array = text_of(text, array)?;
+            let array = text_of(&text, array)?;
             let (name, rest) = socketio_json::array_first_str_of_str(array)?;
             if crate::packet::is_reserved_event(&name) {
                 return Err(DecodeError::ReservedEventName(ByteString::from(
                     name.as_ref(),
                 )));
             }
-            let name = sub_str(text, &name);
+            let name = sub_str(&text, &name);
+            let (start, end) = span_of(&text, array.as_bytes());
             PacketData::Event(Event {
                 name,
                 args: Args {
                     parser: Parser::Json,
-                    array: Buf::Text(sub_str(text, array)),
+                    array: Buf::text(text, start, end),
                     skip: 1,
                     rest,
                     count: 0,
@@ -213,11 +220,12 @@ pub(crate) fn decode_text(
         PacketType::Ack | PacketType::BinaryAck => {
             let id = id.ok_or(DecodeError::MissingAckId)?;
             let array = array_payload(ty, payload, json, strict, &jl)?;
+            let (start, end) = span_of(&text, array);
             PacketData::Ack(Ack {
                 id,
                 args: Args {
                     parser: Parser::Json,
-                    array: Buf::Text(sub_str(text, text_of(text, array)?)),
+                    array: Buf::text(text, start, end),
                     skip: 0,
                     rest: 1,
                     count: 0,

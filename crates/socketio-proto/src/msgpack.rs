@@ -50,6 +50,12 @@ fn text(data: &Bytes, b: &[u8]) -> Result<ByteString, DecodeError> {
         .map_err(|_| socketio_msgpack::Error::InvalidUtf8.into())
 }
 
+/// Where the slice `b` of `data` sits in it.
+fn span_in(data: &Bytes, b: &[u8]) -> (usize, usize) {
+    let start = (b.as_ptr() as usize).wrapping_sub(data.as_ptr() as usize);
+    (start, start.wrapping_add(b.len()))
+}
+
 fn sub_bytes(data: &Bytes, b: &[u8]) -> Bytes {
     let base = data.as_ptr() as usize;
     let p = b.as_ptr() as usize;
@@ -77,13 +83,13 @@ fn float_int(f: f64) -> Option<i128> {
 }
 
 pub(crate) fn decode(
-    data: &Bytes,
+    data: Bytes,
     _version: ProtocolVersion,
     limits: &Limits,
     _validation: Validation,
 ) -> Result<Packet, DecodeError> {
     let ml = limits.msgpack();
-    let mut r = Reader::new(data);
+    let mut r = Reader::new(&data);
     let entries = r.read_map_len()?;
     let mut ty = None;
     let mut nsp = None;
@@ -158,11 +164,11 @@ pub(crate) fn decode(
     let nsp = match nsp.ok_or(DecodeError::InvalidNamespace)? {
         // The main namespace needs no reference to the message.
         b"/" => ByteString::from_static(MAIN_NAMESPACE),
-        nsp => text(data, nsp)?,
+        nsp => text(&data, nsp)?,
     };
     let raw = |span: &[u8]| RawValue {
         parser: Parser::Msgpack,
-        bytes: sub_bytes(data, span),
+        bytes: sub_bytes(&data, span),
         max_depth: limits.max_depth,
     };
 
@@ -195,19 +201,21 @@ pub(crate) fn decode(
             ar.read_array_len()?;
             let name = match ar.peek_header()? {
                 // Checked for UTF-8 once, when made a `ByteString`.
-                Header::Str(_) => text(data, ar.read_str_bytes()?)?,
+                Header::Str(_) => text(&data, ar.read_str_bytes()?)?,
                 _ => return Err(DecodeError::EventNameNotString),
             };
             if crate::packet::is_reserved_event(&name) {
                 return Err(DecodeError::ReservedEventName(name));
             }
+            let rest = ar.position();
+            let (start, end) = span_in(&data, span);
             PacketData::Event(Event {
                 name,
                 args: Args {
                     parser: Parser::Msgpack,
-                    array: Buf::Bin(sub_bytes(data, span)),
+                    array: Buf::bin(data, start, end),
                     skip: 1,
-                    rest: ar.position(),
+                    rest,
                     count: n as usize - 1,
                     attachments: Vec::new(),
                     max_depth: limits.max_depth,
@@ -222,11 +230,12 @@ pub(crate) fn decode(
                 Some((Header::Array(n), span)) => (n, span),
                 Some(_) => return Err(DecodeError::InvalidPayload(ty)),
             };
+            let (start, end) = span_in(&data, span);
             PacketData::Ack(Ack {
                 id,
                 args: Args {
                     parser: Parser::Msgpack,
-                    array: Buf::Bin(sub_bytes(data, span)),
+                    array: Buf::bin(data, start, end),
                     skip: 0,
                     rest: array_header_len(n as usize),
                     count: n as usize,
