@@ -72,6 +72,17 @@ fn check(packet: &Packet, parser: Parser, version: ProtocolVersion, validation: 
     };
     if let Some(args) = args {
         let values = args.to_values();
+        if parser == Parser::Json {
+            // The server decodes lazily and asks `validate` on the error path to tell a malformed
+            // payload (close the connection) from a type mismatch: the two must agree.
+            let valid = args.validate();
+            if values.is_ok() && args.attachments().is_empty() {
+                assert!(valid.is_ok(), "to_values accepted what validate refuses: {valid:?}");
+            }
+            if valid.is_ok() {
+                assert!(values.is_ok(), "validate accepted what to_values refuses");
+            }
+        }
         if validation == Validation::Full && parser == Parser::Json {
             // (msgpack: a map with non-string keys is valid but has no `serde_json::Value` form.)
             values.expect("fully validated arguments must convert to values");
