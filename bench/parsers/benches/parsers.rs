@@ -9,9 +9,10 @@ use std::time::Duration;
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
+use parser_bench::typed::Typed;
 use parser_bench::{
     Args, Direction, Format, Input, Message, OURS, OURS_FULL, THEIRS, group_id, inputs, ours,
-    theirs, verify, wire,
+    theirs, typed_group_id, verify, verify_typed, wire, with_typed,
 };
 
 fn wire_len(wire: &[Message]) -> u64 {
@@ -78,6 +79,46 @@ fn decode(c: &mut Criterion, input: &Input, format: Format, ours_ok: bool) {
     group.finish();
 }
 
+/// Typed decode: both sides deserialize into the same structs (`parser_bench::typed`); the
+/// structs are dropped inside the timed loop.
+fn decode_typed<T: Typed>(c: &mut Criterion, input: &Input, format: Format, ours_ok: bool) {
+    let wire = wire(input, format);
+    let mut group = c.benchmark_group(typed_group_id(format, input.id));
+    group.throughput(Throughput::Bytes(wire_len(&wire)));
+    if ours_ok {
+        let ours_wire = ours::WireIn::new(&wire);
+        let mut decoder = ours::decoder(format);
+        group.bench_function(OURS, |b| {
+            b.iter(|| {
+                ours::decode_typed_args::<T, _>(
+                    &mut decoder,
+                    black_box(&ours_wire),
+                    |name, id, args| {
+                        black_box((name, id, &args));
+                    },
+                )
+                .expect("decode")
+            })
+        });
+    }
+    let ctx = theirs::Ctx::default();
+    let theirs_wire = theirs::WireIn::new(&wire);
+    group.bench_function(THEIRS, |b| {
+        b.iter(|| {
+            theirs::decode_typed_args::<T, _>(
+                format,
+                &ctx,
+                black_box(&theirs_wire),
+                |name, id, args| {
+                    black_box((name, id, &args));
+                },
+            )
+            .expect("decode")
+        })
+    });
+    group.finish();
+}
+
 fn encode(c: &mut Criterion, input: &Input, format: Format, ours_ok: bool) {
     let wire = wire(input, format);
     let mut group = group(c, format, Direction::Encode, input, wire_len(&wire));
@@ -140,6 +181,17 @@ fn parsers(c: &mut Criterion) {
             };
             decode(c, &input, format, ours_ok);
             encode(c, &input, format, ours_ok);
+            let typed_ok = match verify_typed(&input, format) {
+                Ok(()) => ours_ok,
+                Err(e) => {
+                    eprintln!("SKIPPING ours typed for {}: {e}", input.id);
+                    false
+                }
+            };
+            if with_typed!(input.id, T => decode_typed::<T>(c, &input, format, typed_ok)).is_none()
+            {
+                eprintln!("no typed structs for {}", input.id);
+            }
         }
     }
 }

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 pub mod ours;
 pub mod theirs;
+pub mod typed;
 
 /// The two packet formats measured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -344,6 +345,54 @@ pub fn verify(input: &Input, format: Format) -> Result<Option<String>, String> {
     )))
 }
 
+/// Name of the criterion function group prefix of the typed decode comparison: groups are
+/// `<format>-decode_typed-<input>`, each with [`OURS`] and [`THEIRS`].
+pub const DECODE_TYPED: &str = "decode_typed";
+
+/// The criterion group id of one typed decode comparison, e.g. `json-decode_typed-event_64B`.
+pub fn typed_group_id(format: Format, input: &str) -> String {
+    format!("{}-{DECODE_TYPED}-{}", format.id(), input)
+}
+
+/// Checks, once, that both sides decode the canonical wire messages of `input` into EQUAL typed
+/// structs (compared with `PartialEq`, the two results alive side by side), with the same event
+/// name and ack id, and that those structs hold the expected values.
+pub fn verify_typed(input: &Input, format: Format) -> Result<(), String> {
+    with_typed!(input.id, T => verify_typed_as::<T>(input, format))
+        .unwrap_or_else(|| Err(format!("no typed structs for input {}", input.id)))
+}
+
+fn verify_typed_as<T: typed::Typed>(input: &Input, format: Format) -> Result<(), String> {
+    let wire = wire(input, format);
+    let expected = input.expected();
+    let mut decoder = ours::decoder(format);
+    let ours_wire = ours::WireIn::new(&wire);
+    let ctx = theirs::Ctx::default();
+    let theirs_wire = theirs::WireIn::new(&wire);
+    let what = format!("typed decode of {} ({})", input.id, format.id());
+    ours::decode_typed_args::<T, _>(&mut decoder, &ours_wire, |name, id, args| {
+        theirs::decode_typed_args::<T, _>(format, &ctx, &theirs_wire, |t_name, t_id, t_args| {
+            if name != t_name || id.map(|id| id.get()) != t_id.and_then(|i| u64::try_from(i).ok()) {
+                return Err(format!(
+                    "{what}: name/id ours {name:?} {id:?}, socketioxide {t_name:?} {t_id:?}"
+                ));
+            }
+            if !T::same(&args, &t_args) {
+                return Err(format!("{what}: ours {args:?} != socketioxide {t_args:?}"));
+            }
+            let decoded = Decoded {
+                event: name.map(str::to_owned),
+                ack_id: id.map(|id| id.get()),
+                args: T::to_args(&args)?,
+            };
+            if !decoded.js_eq(&expected) {
+                return Err(format!("{what} = {decoded:?}, expected {expected:?}"));
+            }
+            Ok(())
+        })?
+    })?
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -413,6 +462,17 @@ mod tests {
         assert!(!js_eq(&json!({"a": 1}), &json!({"b": 1})));
         assert!(!js_eq(&json!([1, 2]), &json!([1])));
         assert!(!js_eq(&json!("3"), &json!(3)));
+    }
+
+    #[test]
+    fn both_sides_decode_equal_typed_structs() {
+        for input in inputs() {
+            for format in Format::ALL {
+                if let Err(e) = verify_typed(&input, format) {
+                    panic!("{e}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -19,6 +19,7 @@ use socketio_proto::{
     ProtocolVersion, Validation,
 };
 
+use crate::typed::Typed;
 use crate::{Args, Decoded, Format, Input, Message};
 
 /// Our parser for `format`.
@@ -111,6 +112,35 @@ pub fn decode_typed(
     read(decode_packet(decoder, wire)?, |args| {
         args.deserialize::<(Value, Bytes)>()
     })
+}
+
+/// Timed typed decode: the packet, then `Args::deserialize::<T::Args>()`; `f` receives the event
+/// name (borrowed from the packet), the ack id and the typed arguments (borrowing from the
+/// received message), which are dropped inside the timed loop.
+#[inline]
+pub fn decode_typed_args<T: Typed, R>(
+    decoder: &mut Decoder,
+    wire: &WireIn,
+    f: impl for<'a> FnOnce(Option<&'a str>, Option<AckId>, T::Args<'a>) -> R,
+) -> Result<R, String> {
+    let packet = decode_packet(decoder, wire)?;
+    match &packet.data {
+        PacketData::Event(e) => {
+            let args = e
+                .args
+                .deserialize::<T::Args<'_>>()
+                .map_err(|e| e.to_string())?;
+            Ok(f(Some(&e.name), e.ack, args))
+        }
+        PacketData::Ack(a) => {
+            let args = a
+                .args
+                .deserialize::<T::Args<'_>>()
+                .map_err(|e| e.to_string())?;
+            Ok(f(None, Some(a.id), args))
+        }
+        other => Err(format!("unexpected packet {other:?}")),
+    }
 }
 
 fn ack(ack_id: Option<u64>) -> Result<Option<AckId>, String> {

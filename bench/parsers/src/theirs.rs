@@ -26,6 +26,7 @@ use socketioxide_core::{
 use socketioxide_parser_common::CommonParser;
 use socketioxide_parser_msgpack::MsgPackParser;
 
+use crate::typed::Typed as TypedArgs;
 use crate::{Args, Decoded, Format, Input, Message};
 
 /// `[name, args...]` (or `[args...]` for an ACK) read in one pass. A newtype is tuple-like for
@@ -154,6 +155,27 @@ pub fn decode_typed(
     }
     .map_err(|e| e.to_string())?;
     Ok((id, typed))
+}
+
+/// Timed typed decode: the packet, then ONE `decode_value::<T::Whole>(&mut data, false)` (name
+/// and typed arguments in one pass, strings borrowed where the deserializer can); `f` receives the
+/// event name, the ack id and the typed arguments, which are dropped inside the timed loop.
+#[inline]
+pub fn decode_typed_args<T: TypedArgs, R>(
+    format: Format,
+    ctx: &Ctx,
+    wire: &WireIn,
+    f: impl for<'a> FnOnce(Option<&'a str>, Option<i64>, T::Args<'a>) -> R,
+) -> Result<R, String> {
+    let packet = decode_packet(ctx, wire).map_err(|e| e.to_string())?;
+    let (id, mut data) = split(packet)?;
+    let whole = match format {
+        Format::Json => CommonParser.decode_value::<T::Whole<'_>>(&mut data, false),
+        Format::Msgpack => MsgPackParser.decode_value::<T::Whole<'_>>(&mut data, false),
+    }
+    .map_err(|e| e.to_string())?;
+    let (name, args) = T::split(whole);
+    Ok(f(name.as_deref(), id, args))
 }
 
 fn ack_id(id: Option<i64>) -> Result<Option<u64>, String> {

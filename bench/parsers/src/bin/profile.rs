@@ -1,10 +1,39 @@
 //! A plain loop over one bench function, for profilers whose counts must not depend on timing
 //! (`valgrind --tool=callgrind`, `perf record`): `profile <format> <direction> <input> <side> [n]`,
 //! e.g. `profile json decode event_64B ours 10000` (`side`: ours, ours_full or socketioxide).
+//! The direction `decode_typed` runs the typed decode (`parser_bench::typed`).
 
 use std::hint::black_box;
 
-use parser_bench::{Args, Format, inputs, ours, theirs, wire};
+use parser_bench::typed::Typed;
+use parser_bench::{Args, Format, Input, inputs, ours, theirs, wire, with_typed};
+
+fn typed<T: Typed>(input: &Input, format: Format, side: &str, n: usize) {
+    let w = wire(input, format);
+    if side == "socketioxide" {
+        let ctx = theirs::Ctx::default();
+        let w = theirs::WireIn::new(&w);
+        for _ in 0..n {
+            black_box(
+                theirs::decode_typed_args::<T, _>(format, &ctx, black_box(&w), |n, i, a| {
+                    black_box((n, i, &a));
+                })
+                .ok(),
+            );
+        }
+    } else {
+        let mut d = ours::decoder(format);
+        let w = ours::WireIn::new(&w);
+        for _ in 0..n {
+            black_box(
+                ours::decode_typed_args::<T, _>(&mut d, black_box(&w), |n, i, a| {
+                    black_box((n, i, &a));
+                })
+                .ok(),
+            );
+        }
+    }
+}
 
 fn main() {
     let a: Vec<String> = std::env::args().skip(1).collect();
@@ -23,6 +52,9 @@ fn main() {
     };
     let w = wire(&input, format);
     match (direction.as_str(), side.as_str()) {
+        ("decode_typed", side) => {
+            with_typed!(input.id, T => typed::<T>(&input, format, side, n));
+        }
         ("decode", "socketioxide") => {
             let ctx = theirs::Ctx::default();
             let w = theirs::WireIn::new(&w);

@@ -10,7 +10,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use parser_bench::{Direction, Format, OURS, OURS_FULL, THEIRS, group_id, inputs};
+use parser_bench::{Direction, Format, OURS, OURS_FULL, THEIRS, group_id, inputs, typed_group_id};
 
 /// Ratios below this are listed after the table.
 const TARGET_RATIO: f64 = 1.5;
@@ -60,6 +60,36 @@ fn full_table(dir: &Path) -> String {
         for format in Format::ALL {
             let group = group_id(format, Direction::Decode, input.id);
             let ours = median_ns(dir, &group, OURS_FULL);
+            let theirs = median_ns(dir, &group, THEIRS);
+            let ratio = match (ours, theirs) {
+                (Some(o), Some(t)) if o > 0.0 => format!("{:.2}x", t / o),
+                _ => "n/a".to_owned(),
+            };
+            let _ = writeln!(
+                table,
+                "| {} | {} | {} | {} | {} |",
+                input.label,
+                format.id(),
+                ns(ours),
+                ns(theirs),
+                ratio
+            );
+        }
+    }
+    table
+}
+
+/// Decode into the same typed structs on both sides (`parser_bench::typed`).
+fn typed_table(dir: &Path) -> String {
+    let mut table = String::from(
+        "Decode into the same typed structs (`decode_typed`):\n\n\
+         | input | parser | ours (ns) | socketioxide (ns) | ratio (theirs/ours) |\n\
+         | --- | --- | ---: | ---: | ---: |\n",
+    );
+    for input in inputs() {
+        for format in Format::ALL {
+            let group = typed_group_id(format, input.id);
+            let ours = median_ns(dir, &group, OURS);
             let theirs = median_ns(dir, &group, THEIRS);
             let ratio = match (ours, theirs) {
                 (Some(o), Some(t)) if o > 0.0 => format!("{:.2}x", t / o),
@@ -132,6 +162,8 @@ fn main() {
     print!("{table}");
     println!();
     print!("{}", full_table(&dir));
+    println!();
+    print!("{}", typed_table(&dir));
     println!();
     println!("Median times from {}.", dir.display());
     if !missing.is_empty() {
