@@ -475,6 +475,46 @@ mod tests {
         }
     }
 
+    /// What the typed tables compare: where each side borrows strings from the message.
+    #[test]
+    fn typed_strings_borrow_where_each_deserializer_can() {
+        use std::borrow::Cow;
+        let borrowed = |c: &Cow<'_, str>| matches!(c, Cow::Borrowed(_));
+        let chat = &inputs()[0];
+        let page = &inputs()[1];
+        for (format, theirs_borrow) in [(Format::Json, true), (Format::Msgpack, false)] {
+            let w = wire(chat, format);
+            let ours = ours::decode_typed_args::<typed::ChatEvent, _>(
+                &mut ours::decoder(format),
+                &ours::WireIn::new(&w),
+                |_, _, a| borrowed(&a.user) && borrowed(&a.text),
+            );
+            assert_eq!(ours, Ok(true), "ours borrows ({})", format.id());
+            let theirs = theirs::decode_typed_args::<typed::ChatEvent, _>(
+                format,
+                &theirs::Ctx::default(),
+                &theirs::WireIn::new(&w),
+                |_, _, a| borrowed(&a.user) && borrowed(&a.text),
+            );
+            assert_eq!(theirs, Ok(theirs_borrow), "socketioxide ({})", format.id());
+            // An escaped JSON string is always copied; msgpack has no escapes.
+            let w = wire(page, format);
+            let ours = ours::decode_typed_args::<typed::PageEvent, _>(
+                &mut ours::decoder(format),
+                &ours::WireIn::new(&w),
+                |_, _, a| {
+                    a.records
+                        .iter()
+                        .map(|r| (borrowed(&r.name), borrowed(&r.bio)))
+                        .collect::<Vec<_>>()
+                },
+            )
+            .expect("decode");
+            let json = format == Format::Json;
+            assert!(ours.iter().all(|&(name, bio)| name && bio != json));
+        }
+    }
+
     #[test]
     fn both_sides_agree_on_every_input() {
         for input in inputs() {
