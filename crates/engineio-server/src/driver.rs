@@ -32,6 +32,8 @@ pub(crate) enum Command {
     WebSocket(Box<WebSocket>),
     /// A message from the application.
     Send(Packet),
+    /// Messages from the application that go together.
+    SendAll(Vec<Message>),
     /// Close from the server.
     Close(CloseReason),
 }
@@ -44,6 +46,13 @@ pub(crate) struct Body {
 }
 
 impl Command {
+    pub(crate) fn into_messages(self) -> Vec<Message> {
+        match self {
+            Self::SendAll(messages) => messages,
+            other => vec![other.into_message()],
+        }
+    }
+
     pub(crate) fn into_message(self) -> Message {
         match self {
             Self::Send(Packet::Binary(data)) => Message::Binary(data),
@@ -242,7 +251,7 @@ impl Driver {
                 Command::WebSocket(ws) => {
                     tokio::spawn(ws.close(false, CLOSE_TIMEOUT));
                 }
-                Command::Send(_) | Command::Close(_) => {}
+                Command::Send(_) | Command::SendAll(_) | Command::Close(_) => {}
             }
         }
         if let Some(feeding) = self.feeding.take() {
@@ -406,6 +415,16 @@ impl Driver {
                     self.session.send(packet)
                 {
                     self.drop_slow_consumer(now);
+                }
+            }
+            Command::SendAll(messages) => {
+                for message in messages {
+                    if let Err(engineio_proto::session::SendError::QueueFull(_)) =
+                        self.session.send(message.into())
+                    {
+                        self.drop_slow_consumer(now);
+                        break;
+                    }
                 }
             }
             Command::Close(reason) => self.session.close(reason, now),

@@ -254,7 +254,12 @@ pub(crate) fn invalid_header_chars(value: &[u8]) -> bool {
 }
 
 /// A fresh session id: 15 random bytes in URL-safe base64, 20 characters, like Node's `base64id`.
-pub(crate) fn generate_sid() -> engineio_proto::Str {
+/// A new random id in Node's `base64id` format: 15 random bytes, URL-safe base64 (20 characters).
+///
+/// ```
+/// assert_eq!(engineio_server::generate_id().len(), 20);
+/// ```
+pub fn generate_id() -> engineio_proto::Str {
     let mut raw = [0u8; 15];
     // The OS generator failing is not something a peer can cause; fall back to the clock and a
     // counter so that ids stay unique even then.
@@ -288,8 +293,8 @@ mod tests {
 
     #[test]
     fn sids_are_20_url_safe_chars() {
-        let a = generate_sid();
-        let b = generate_sid();
+        let a = generate_id();
+        let b = generate_id();
         assert_eq!(a.len(), 20);
         assert_ne!(a, b);
         assert!(

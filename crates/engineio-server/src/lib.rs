@@ -58,6 +58,6 @@ mod ws;
 pub use config::{Config, Cookie, Cors, CorsOrigin};
 pub use engineio_proto::session::CloseReason;
 pub use engineio_proto::{ProtocolVersion, Str, TransportKind};
-pub use http_util::{ErrorCode, ResponseBody};
+pub use http_util::{ErrorCode, ResponseBody, generate_id};
 pub use server::{Builder, EngineIo, EngineIoLayer, EngineIoService, RequestInfo};
-pub use socket::{Events, Message, SendError, Socket, SocketEvent};
+pub use socket::{Events, Handshake, Message, RemoteAddr, Secure, SendError, Socket, SocketEvent};

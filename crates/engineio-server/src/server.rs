@@ -25,9 +25,9 @@ use tower_service::Service;
 use crate::config::Config;
 use crate::driver::{Body, Command, Driver, PollReply};
 use crate::http_util::{
-    self, ErrorCode, Query, Reject, ResponseBody, apply_cors, generate_sid, ok_response, preflight,
+    self, ErrorCode, Query, Reject, ResponseBody, apply_cors, generate_id, ok_response, preflight,
 };
-use crate::socket::{Events, Socket};
+use crate::socket::{Events, Handshake, RemoteAddr, Socket};
 use crate::ws::{WebSocket, accept_key};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -154,6 +154,7 @@ impl Builder {
 struct Entry {
     tx: mpsc::Sender<Command>,
     protocol: ProtocolVersion,
+    handshake: Arc<Handshake>,
 }
 
 /// State shared by the HTTP front and every session task.
@@ -257,6 +258,7 @@ impl EngineIo {
             sid: Str::from(sid),
             protocol: entry.protocol,
             tx: entry.tx,
+            handshake: entry.handshake,
         })
     }
 
@@ -276,6 +278,7 @@ impl EngineIo {
                 sid: Str::new(),
                 protocol: entry.protocol,
                 tx: entry.tx,
+                handshake: entry.handshake,
             };
             socket.close_with(CloseReason::ServerShuttingDown);
         }
@@ -304,7 +307,7 @@ impl EngineIo {
                 accepted = listener.accept() => accepted,
                 _ = shutdown.wait_for(|down| *down) => return Ok(()),
             };
-            let (stream, _) = match accepted {
+            let (stream, peer) = match accepted {
                 Ok(accepted) => accepted,
                 Err(_) => {
                     // Out of descriptors and the like: back off instead of spinning.
@@ -315,7 +318,8 @@ impl EngineIo {
             let _ = stream.set_nodelay(true);
             let engine = self.clone();
             tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |request| {
+                let service = hyper::service::service_fn(move |mut request: Request<_>| {
+                    request.extensions_mut().insert(RemoteAddr(peer));
                     let engine = engine.clone();
                     async move { Ok::<_, Infallible>(engine.handle(request).await) }
                 });
@@ -446,10 +450,11 @@ impl EngineIo {
             return reject(Reject::Code(ErrorCode::UnsupportedProtocolVersion));
         };
         let supports_binary = !query.b64;
+        let handshake = Arc::new(Handshake::from_request(&request, transport));
         match transport {
-            TransportKind::Polling => self.polling_handshake(protocol, supports_binary),
+            TransportKind::Polling => self.polling_handshake(protocol, supports_binary, handshake),
             TransportKind::WebSocket => {
-                self.websocket_handshake(&mut request, protocol, supports_binary)
+                self.websocket_handshake(&mut request, protocol, supports_binary, handshake)
             }
         }
     }
@@ -478,6 +483,7 @@ impl EngineIo {
         sid: Str,
         ws: Option<WebSocket>,
         supports_binary: bool,
+        handshake: Arc<Handshake>,
     ) {
         let config = &self.shared.config;
         let (tx, rx) = mpsc::channel(config.command_capacity.max(1));
@@ -489,6 +495,7 @@ impl EngineIo {
             Entry {
                 tx: tx.clone(),
                 protocol,
+                handshake: handshake.clone(),
             },
         );
         let driver = Driver::new(
@@ -500,16 +507,25 @@ impl EngineIo {
             supports_binary,
         );
         tokio::spawn(driver.run());
-        (self.shared.on_connection)(Socket { sid, protocol, tx }, Events { rx: events_rx });
+        (self.shared.on_connection)(
+            Socket {
+                sid,
+                protocol,
+                tx,
+                handshake,
+            },
+            Events { rx: events_rx },
+        );
     }
 
     fn polling_handshake(
         &self,
         protocol: ProtocolVersion,
         supports_binary: bool,
+        handshake: Arc<Handshake>,
     ) -> Response<ResponseBody> {
         let now = tokio::time::Instant::now().into_std();
-        let sid = generate_sid();
+        let sid = generate_id();
         let mut session = Session::accept(
             sid.clone(),
             self.session_config(protocol),
@@ -536,7 +552,7 @@ impl EngineIo {
             .cookie
             .as_ref()
             .and_then(|cookie| HeaderValue::from_str(&cookie.serialize(&sid)).ok());
-        self.start_session(session, sid, None, supports_binary);
+        self.start_session(session, sid, None, supports_binary, handshake);
         let mut response = ok_response(body, content_type);
         if let Some(cookie) = cookie {
             response.headers_mut().insert(header::SET_COOKIE, cookie);
@@ -549,6 +565,7 @@ impl EngineIo {
         request: &mut Request<B>,
         protocol: ProtocolVersion,
         supports_binary: bool,
+        handshake: Arc<Handshake>,
     ) -> Response<ResponseBody> {
         let Some(response) = switching_protocols(request.headers()) else {
             return Reject::Code(ErrorCode::BadRequest).upgrade_response();
@@ -562,14 +579,14 @@ impl EngineIo {
             let ws =
                 WebSocket::from_upgraded(upgraded, engine.shared.config.max_http_buffer_size).await;
             let now = tokio::time::Instant::now().into_std();
-            let sid = generate_sid();
+            let sid = generate_id();
             let session = Session::accept(
                 sid.clone(),
                 engine.session_config(protocol),
                 TransportKind::WebSocket,
                 now,
             );
-            engine.start_session(session, sid, Some(ws), supports_binary);
+            engine.start_session(session, sid, Some(ws), supports_binary, handshake);
         });
         response
     }

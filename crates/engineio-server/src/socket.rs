@@ -3,6 +3,10 @@
 use bytes::Bytes;
 use engineio_proto::session::CloseReason;
 use engineio_proto::{Packet, ProtocolVersion, Str, TransportKind};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::SystemTime;
+
 use tokio::sync::mpsc;
 
 use crate::driver::Command;
@@ -58,14 +62,14 @@ pub enum SocketEvent {
 /// Why [`Socket::send`] refused a message; the message is handed back.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum SendError {
+pub enum SendError<T = Message> {
     /// The session's command channel is full ([`crate::Config::command_capacity`]): the
     /// session task is behind, usually because its peer reads slowly.
     #[error("session channel full")]
-    Full(Message),
+    Full(T),
     /// The session is closed.
     #[error("session closed")]
-    Closed(Message),
+    Closed(T),
 }
 
 /// A handle to one Engine.IO session. Cheap to clone; every clone talks to the session's task
@@ -75,12 +79,73 @@ pub struct Socket {
     pub(crate) sid: Str,
     pub(crate) protocol: ProtocolVersion,
     pub(crate) tx: mpsc::Sender<Command>,
+    pub(crate) handshake: Arc<Handshake>,
+}
+
+/// The client's address, as a request extension. [`crate::EngineIo::serve`] inserts it into every
+/// request; a server that mounts the engine as a tower service inserts it itself (for example from
+/// axum's `ConnectInfo`) so that [`Handshake::remote_addr`] is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RemoteAddr(pub SocketAddr);
+
+/// Whether the connection is encrypted, as a request extension inserted by a TLS front end that
+/// mounts the engine as a tower service ([`Handshake::secure`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Secure(pub bool);
+
+/// What the request that opened a session looked like: what Node keeps as `socket.request`.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Handshake {
+    /// The request URI, with its query (`EIO`, `transport` and the client's own parameters).
+    pub uri: http::Uri,
+    /// The request headers.
+    pub headers: http::HeaderMap,
+    /// The client's address, from the [`RemoteAddr`] request extension.
+    pub remote_addr: Option<SocketAddr>,
+    /// Whether the connection is encrypted, from the [`Secure`] request extension.
+    pub secure: bool,
+    /// The transport of the first request.
+    pub transport: TransportKind,
+    /// When the session was opened.
+    pub issued: SystemTime,
+}
+
+impl Handshake {
+    pub(crate) fn from_request<B>(request: &http::Request<B>, transport: TransportKind) -> Self {
+        let extensions = request.extensions();
+        Self {
+            uri: request.uri().clone(),
+            headers: request.headers().clone(),
+            remote_addr: extensions.get::<RemoteAddr>().map(|addr| addr.0),
+            secure: extensions.get::<Secure>().is_some_and(|secure| secure.0),
+            transport,
+            issued: SystemTime::now(),
+        }
+    }
+
+    /// A handshake with nothing in it, for tests and for sessions made without a request.
+    pub fn empty(transport: TransportKind) -> Self {
+        Self {
+            uri: http::Uri::from_static("/"),
+            headers: http::HeaderMap::new(),
+            remote_addr: None,
+            secure: false,
+            transport,
+            issued: SystemTime::now(),
+        }
+    }
 }
 
 impl Socket {
     /// The session id.
     pub fn id(&self) -> &str {
         &self.sid
+    }
+
+    /// The request that opened the session.
+    pub fn handshake(&self) -> &Arc<Handshake> {
+        &self.handshake
     }
 
     /// The protocol revision the client speaks.
@@ -107,6 +172,25 @@ impl Socket {
             })
     }
 
+    /// Queues several messages that must reach the client together and in order (a Socket.IO
+    /// packet and its binary attachments): either all of them are queued or none.
+    ///
+    /// # Errors
+    ///
+    /// As [`Socket::send`]; the messages are handed back.
+    pub fn send_all(&self, messages: Vec<Message>) -> Result<(), SendError<Vec<Message>>> {
+        self.tx
+            .try_send(Command::SendAll(messages))
+            .map_err(|error| match error {
+                mpsc::error::TrySendError::Full(command) => {
+                    SendError::Full(command.into_messages())
+                }
+                mpsc::error::TrySendError::Closed(command) => {
+                    SendError::Closed(command.into_messages())
+                }
+            })
+    }
+
     /// Queues a message, waiting for room in the session's channel.
     ///
     /// # Errors
@@ -125,7 +209,9 @@ impl Socket {
         self.close_with(CloseReason::ForcedClose);
     }
 
-    pub(crate) fn close_with(&self, reason: CloseReason) {
+    /// Closes the session from the server with `reason` (reported to the application as the
+    /// session's close reason); queued messages are flushed first.
+    pub fn close_with(&self, reason: CloseReason) {
         if let Err(mpsc::error::TrySendError::Full(command)) =
             self.tx.try_send(Command::Close(reason))
         {

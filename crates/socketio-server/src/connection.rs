@@ -1,0 +1,279 @@
+//! One Engine.IO connection and the sockets multiplexed on it (Node's `Client`): the task that
+//! decodes its packets and routes them to namespaces.
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use bytestring::ByteString;
+use engineio_server::{CloseReason, Events, Message as EngineMessage, SendError, SocketEvent};
+use socketio_proto::{
+    Args, Decoder, Encoded, Message, Packet, PacketData, Parser, ProtocolVersion, RawValue,
+};
+
+use crate::handler::run_inline;
+use crate::handshake::Handshake;
+use crate::server::ServerInner;
+use crate::socket::Socket;
+use crate::{ConnectError, DisconnectReason, EmitError};
+
+/// What every socket of a connection shares.
+pub(crate) struct Conn {
+    pub(crate) eio: engineio_server::Socket,
+    pub(crate) parser: Parser,
+    pub(crate) version: ProtocolVersion,
+    /// The connected sockets, one per namespace (usually one in all).
+    sockets: Mutex<Vec<Socket>>,
+}
+
+impl Conn {
+    fn sockets(&self) -> MutexGuard<'_, Vec<Socket>> {
+        self.sockets.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues an encoded packet (and its attachments, together).
+    ///
+    /// A connection whose queue is full is a client that does not read: a volatile packet is
+    /// dropped, anything else closes the connection (the bounded-memory policy).
+    pub(crate) fn send(&self, encoded: &Encoded, volatile: bool) -> Result<(), EmitError> {
+        let sent = if encoded.attachments.is_empty() {
+            self.eio
+                .send(engine_message(encoded.packet.clone()))
+                .map_err(|error| matches!(error, SendError::Full(_)))
+        } else {
+            let messages = encoded.messages().map(engine_message).collect();
+            self.eio
+                .send_all(messages)
+                .map_err(|error| matches!(error, SendError::Full(_)))
+        };
+        match sent {
+            Ok(()) => Ok(()),
+            Err(true) if volatile => Ok(()),
+            Err(true) => {
+                tracing::debug!(engine = %self.eio.id(), "outbound queue full: closing slow consumer");
+                self.eio.close_with(CloseReason::TransportError);
+                Err(EmitError::SlowConsumer)
+            }
+            Err(false) => Err(EmitError::Closed),
+        }
+    }
+
+    /// Closes the Engine.IO connection (`"forced close"` for its sockets).
+    pub(crate) fn close(&self) {
+        self.eio.close();
+    }
+
+    /// Disconnects every socket of this client from its namespace.
+    pub(crate) fn disconnect_all(&self) {
+        let sockets = self.sockets().clone();
+        for socket in sockets {
+            socket.disconnect(false);
+        }
+    }
+
+    pub(crate) fn remove_socket(&self, socket: &Socket) {
+        self.sockets().retain(|s| s != socket);
+    }
+
+    fn socket_for(&self, nsp: &str) -> Option<Socket> {
+        self.sockets()
+            .iter()
+            .find(|s| s.namespace().name() == nsp)
+            .cloned()
+    }
+
+    /// Decodes a packet this server encoded: what outgoing listeners are shown.
+    pub(crate) fn decode_own(&self, encoded: &Encoded) -> Option<(ByteString, Args)> {
+        let mut decoder = Decoder::new(self.parser, self.version, Default::default());
+        let mut packet = None;
+        for message in encoded.messages() {
+            packet = decoder.decode(message).ok()?;
+        }
+        match packet?.data {
+            PacketData::Event(event) => Some((event.name, event.args)),
+            _ => None,
+        }
+    }
+}
+
+fn engine_message(message: Message) -> EngineMessage {
+    match message {
+        Message::Text(text) => EngineMessage::Text(text),
+        Message::Binary(data) => EngineMessage::Binary(data),
+    }
+}
+
+/// Runs one connection until its Engine.IO session closes.
+pub(crate) async fn run(
+    server: Arc<ServerInner>,
+    eio: engineio_server::Socket,
+    mut events: Events,
+) {
+    let version = match eio.protocol() {
+        #[cfg(feature = "v4")]
+        engineio_server::ProtocolVersion::V3 => ProtocolVersion::V4,
+        _ => ProtocolVersion::V5,
+    };
+    let parser = server.config.parser;
+    let conn = Arc::new(Conn {
+        eio,
+        parser,
+        version,
+        sockets: Mutex::new(Vec::new()),
+    });
+    let mut decoder = Decoder::new(parser, version, server.config.limits());
+    let connect_timeout = tokio::time::sleep(server.config.connect_timeout);
+    tokio::pin!(connect_timeout);
+    let mut client = Client {
+        server,
+        conn,
+        connected_once: false,
+    };
+    #[cfg(feature = "v4")]
+    if version == ProtocolVersion::V4 {
+        // Socket.IO v4 clients are connected to the main namespace without asking.
+        client.connect(ByteString::from_static("/"), None).await;
+    }
+    let reason = loop {
+        tokio::select! {
+            event = events.recv() => match event {
+                Some(SocketEvent::Message(message)) => {
+                    let message = match message {
+                        EngineMessage::Text(text) => Message::Text(text),
+                        EngineMessage::Binary(data) => Message::Binary(data),
+                    };
+                    match decoder.decode(message) {
+                        Ok(Some(packet)) => client.on_packet(packet).await,
+                        Ok(None) => {}
+                        Err(error) => {
+                            // Node: the client's sockets get an `error`, the connection closes.
+                            tracing::debug!(engine = %client.conn.eio.id(), %error, "undecodable packet");
+                            client.conn.close();
+                        }
+                    }
+                }
+                Some(SocketEvent::Closed(reason)) => break DisconnectReason::from(reason),
+                Some(_) => {}
+                None => break DisconnectReason::TransportClose,
+            },
+            () = &mut connect_timeout, if !client.connected_once => {
+                tracing::debug!(engine = %client.conn.eio.id(), "no namespace connected in time");
+                client.connected_once = true;
+                client.conn.close();
+            }
+        }
+    };
+    let sockets = client.conn.sockets().clone();
+    for socket in sockets {
+        socket.on_close(reason);
+    }
+}
+
+struct Client {
+    server: Arc<ServerInner>,
+    conn: Arc<Conn>,
+    connected_once: bool,
+}
+
+impl Client {
+    async fn on_packet(&mut self, packet: Packet) {
+        #[cfg(feature = "v4")]
+        let packet = if self.conn.version == ProtocolVersion::V4 {
+            let (nsp, _) = socketio_proto::split_namespace_query(&packet.nsp);
+            Packet { nsp, ..packet }
+        } else {
+            packet
+        };
+        let socket = self.conn.socket_for(&packet.nsp);
+        match (packet.data, socket) {
+            (PacketData::Connect(auth), None) => self.connect(packet.nsp, auth).await,
+            (PacketData::Event(event), Some(socket)) => socket.on_event(event),
+            (PacketData::Ack(ack), Some(socket)) => socket.on_ack(ack),
+            (PacketData::Disconnect, Some(socket)) => {
+                socket.on_close(DisconnectReason::ClientNamespaceDisconnect);
+            }
+            // A second CONNECT, a packet for a namespace not joined, a CONNECT_ERROR from the
+            // client: Node closes the connection ("invalid state").
+            _ => {
+                tracing::debug!(engine = %self.conn.eio.id(), "packet in an invalid state: closing");
+                self.conn.close();
+            }
+        }
+    }
+
+    /// A CONNECT: finds (or creates) the namespace, runs its middlewares, answers.
+    async fn connect(&mut self, nsp: ByteString, auth: Option<RawValue>) {
+        let auth = auth
+            .and_then(|auth| auth.to_value().ok())
+            .unwrap_or_else(|| serde_json::Value::Object(Default::default()));
+        let Some(ns) = self.server.namespace_for(&nsp, &auth) else {
+            self.connect_error(&nsp, &ConnectError::new("Invalid namespace"));
+            return;
+        };
+        let handshake = Handshake::new(self.conn.eio.handshake().clone(), auth);
+        let id = engineio_server::generate_id();
+        let socket = Socket::new(id, None, ns.clone(), self.conn.clone(), handshake, false);
+        ns.add_pre_connect(&socket);
+        for middleware in ns.middlewares() {
+            if let Err(error) = middleware(socket.clone()).await {
+                ns.remove_pre_connect(&socket);
+                self.connect_error(&nsp, &error);
+                return;
+            }
+        }
+        ns.remove_pre_connect(&socket);
+        if self.conn.eio.is_closed() {
+            ns.cleanup_if_empty();
+            return;
+        }
+        socket.mark_connected();
+        ns.add_socket(&socket);
+        self.conn.sockets().push(socket.clone());
+        self.connected_once = true;
+        match self.conn.version {
+            #[cfg(feature = "v4")]
+            ProtocolVersion::V4 => {
+                if let Ok(encoded) = self.conn.parser.encode_connect(&nsp, None::<&()>) {
+                    let _ = self.conn.send(&encoded, false);
+                }
+            }
+            _ => {
+                let pid = socket.pid().map(|pid| &**pid);
+                if let Ok(encoded) = self.conn.parser.encode_connect_ok(&nsp, socket.id(), pid) {
+                    let _ = self.conn.send(&encoded, false);
+                }
+            }
+        }
+        for handler in ns.connection_handlers() {
+            run_inline(handler(socket.clone()));
+        }
+    }
+
+    fn connect_error(&self, nsp: &str, error: &ConnectError) {
+        let encoded = match self.conn.version {
+            #[cfg(feature = "v4")]
+            ProtocolVersion::V4 => self
+                .conn
+                .parser
+                .encode_connect_error_v4(nsp, &error.message),
+            _ => self
+                .conn
+                .parser
+                .encode_connect_error(nsp, &error.message, error.data.as_ref()),
+        };
+        if let Ok(encoded) = encoded {
+            let _ = self.conn.send(&encoded, false);
+        }
+    }
+}
+
+impl From<CloseReason> for DisconnectReason {
+    fn from(reason: CloseReason) -> Self {
+        match reason {
+            CloseReason::TransportClose => Self::TransportClose,
+            CloseReason::PingTimeout => Self::PingTimeout,
+            CloseReason::ForcedClose => Self::ForcedClose,
+            CloseReason::ServerShuttingDown => Self::ServerShuttingDown,
+            CloseReason::ParseError => Self::ParseError,
+            _ => Self::TransportError,
+        }
+    }
+}

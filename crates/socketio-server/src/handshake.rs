@@ -1,0 +1,154 @@
+//! What a client sent when it connected to a namespace (Node's `socket.handshake`).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The handshake of a socket: the HTTP request that opened the connection, and the `auth`
+/// payload of the namespace CONNECT.
+///
+/// ```no_run
+/// # fn f(socket: socketio_server::Socket) {
+/// let handshake = socket.handshake();
+/// let token = handshake.auth().get("token").and_then(|t| t.as_str());
+/// let room = handshake.query("room");
+/// let agent = handshake.headers().get("user-agent");
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Handshake {
+    engine: Arc<engineio_server::Handshake>,
+    auth: serde_json::Value,
+    issued: SystemTime,
+}
+
+impl Handshake {
+    pub(crate) fn new(engine: Arc<engineio_server::Handshake>, auth: serde_json::Value) -> Self {
+        Self {
+            engine,
+            auth,
+            issued: SystemTime::now(),
+        }
+    }
+
+    /// The headers of the request that opened the connection.
+    pub fn headers(&self) -> &http::HeaderMap {
+        &self.engine.headers
+    }
+
+    /// The request URL, path and query (Node's `handshake.url`).
+    pub fn url(&self) -> &str {
+        self.engine
+            .uri
+            .path_and_query()
+            .map_or("/", |path| path.as_str())
+    }
+
+    /// The raw query string of the request, without `?`.
+    pub fn query_string(&self) -> &str {
+        self.engine.uri.query().unwrap_or("")
+    }
+
+    /// The first value of query parameter `name`, percent-decoded (Node's `handshake.query[name]`).
+    pub fn query(&self, name: &str) -> Option<String> {
+        self.query_pairs()
+            .into_iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value)
+    }
+
+    /// Every query parameter, percent-decoded, in order.
+    pub fn query_pairs(&self) -> Vec<(String, String)> {
+        self.query_string()
+            .split('&')
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| {
+                let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+                (percent_decode(key), percent_decode(value))
+            })
+            .collect()
+    }
+
+    /// The `auth` payload of the CONNECT packet (`{}` when the client sent none).
+    pub fn auth(&self) -> &serde_json::Value {
+        &self.auth
+    }
+
+    /// The client's address, when the server knows it (see [`engineio_server::RemoteAddr`]).
+    pub fn address(&self) -> Option<SocketAddr> {
+        self.engine.remote_addr
+    }
+
+    /// Whether the request came from another origin (it has an `Origin` header).
+    pub fn xdomain(&self) -> bool {
+        self.engine.headers.contains_key(http::header::ORIGIN)
+    }
+
+    /// Whether the connection is encrypted (see [`engineio_server::Secure`]).
+    pub fn secure(&self) -> bool {
+        self.engine.secure
+    }
+
+    /// When the socket connected to its namespace.
+    pub fn time(&self) -> SystemTime {
+        self.issued
+    }
+
+    /// When the socket connected, in milliseconds since the Unix epoch (Node's `issued`).
+    pub fn issued(&self) -> u64 {
+        self.issued
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    }
+}
+
+/// `application/x-www-form-urlencoded` decoding: `+` is a space, `%XX` a byte; invalid escapes
+/// stay as they are and invalid UTF-8 is replaced.
+pub(crate) fn percent_decode(input: &str) -> String {
+    let bytes = input.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = bytes
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                if let Some(byte) = hex {
+                    out.push(byte);
+                    i += 3;
+                    continue;
+                }
+                out.push(b'%');
+            }
+            _ => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_query_values() {
+        assert_eq!(percent_decode("a+b%20c%zz%4"), "a b c%zz%4");
+        assert_eq!(percent_decode("%C3%A9"), "é");
+        let mut engine = engineio_server::Handshake::empty(engineio_server::TransportKind::Polling);
+        engine.uri = "/socket.io/?EIO=4&transport=polling&room=a%2Fb&flag"
+            .parse()
+            .unwrap();
+        let handshake = Handshake::new(Arc::new(engine), serde_json::json!({}));
+        assert_eq!(handshake.query("room").as_deref(), Some("a/b"));
+        assert_eq!(handshake.query("flag").as_deref(), Some(""));
+        assert_eq!(handshake.query("none"), None);
+        assert_eq!(
+            handshake.url(),
+            "/socket.io/?EIO=4&transport=polling&room=a%2Fb&flag"
+        );
+    }
+}

@@ -1,0 +1,307 @@
+//! Broadcasting: [`BroadcastOperator`] selects sockets (rooms, exceptions, flags) and sends to
+//! them, encoding the packet once for all of them.
+
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::mpsc;
+
+use crate::ack::BroadcastAckFuture;
+use crate::adapter::BroadcastOptions;
+use crate::handshake::Handshake;
+use crate::namespace::Namespace;
+use crate::socket::Socket;
+use crate::{EmitError, Room, Rooms};
+
+/// A selection of sockets to send to: rooms, exceptions and flags, as Node's
+/// `BroadcastOperator`. Every method returns a new operator; nothing is sent until
+/// [`emit`](BroadcastOperator::emit).
+///
+/// ```no_run
+/// # fn f(io: socketio_server::Server, socket: socketio_server::Socket) {
+/// use std::time::Duration;
+/// let _ = io.to("room1").to("room2").except("muted").emit("news", "hello");
+/// let _ = socket.broadcast().volatile().emit("position", &(1.5, 2.0));
+/// let answers = io.timeout(Duration::from_secs(2)).emit_with_ack::<_, String>("poll", ());
+/// # let _ = answers;
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct BroadcastOperator {
+    ns: Namespace,
+    rooms: Vec<Room>,
+    except: Vec<Room>,
+    except_socket: Option<Room>,
+    volatile: bool,
+    local: bool,
+    compress: bool,
+    timeout: Option<Duration>,
+}
+
+impl BroadcastOperator {
+    pub(crate) fn new(ns: Namespace) -> Self {
+        Self {
+            ns,
+            rooms: Vec::new(),
+            except: Vec::new(),
+            except_socket: None,
+            volatile: false,
+            local: false,
+            compress: true,
+            timeout: None,
+        }
+    }
+
+    pub(crate) fn except_socket(mut self, id: Room) -> Self {
+        self.except_socket = Some(id);
+        self
+    }
+
+    /// Adds rooms: sockets in any of them are reached (Node's `to`).
+    #[must_use]
+    pub fn to(mut self, rooms: impl Into<Rooms>) -> Self {
+        for room in rooms.into().0 {
+            if !self.rooms.contains(&room) {
+                self.rooms.push(room);
+            }
+        }
+        self
+    }
+
+    /// Same as [`to`](BroadcastOperator::to) (Node's `in`).
+    #[must_use]
+    pub fn within(self, rooms: impl Into<Rooms>) -> Self {
+        self.to(rooms)
+    }
+
+    /// Excludes the sockets of these rooms.
+    #[must_use]
+    pub fn except(mut self, rooms: impl Into<Rooms>) -> Self {
+        for room in rooms.into().0 {
+            if !self.except.contains(&room) {
+                self.except.push(room);
+            }
+        }
+        self
+    }
+
+    /// The packet may be dropped for a client that cannot take it now (its queue is full)
+    /// instead of counting against it.
+    #[must_use]
+    pub fn volatile(mut self) -> Self {
+        self.volatile = true;
+        self
+    }
+
+    /// Only this server's sockets, even with a cluster adapter.
+    #[must_use]
+    pub fn local(mut self) -> Self {
+        self.local = true;
+        self
+    }
+
+    /// The compression flag. Accepted for compatibility with Node's API: this server does not
+    /// compress messages (no `perMessageDeflate`), so it changes nothing yet.
+    #[must_use]
+    pub fn compress(mut self, compress: bool) -> Self {
+        self.compress = compress;
+        self
+    }
+
+    /// A deadline for the acknowledgements of [`emit_with_ack`](Self::emit_with_ack).
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    fn options(&self) -> BroadcastOptions {
+        let mut except = self.except.clone();
+        except.extend(self.except_socket.iter().cloned());
+        BroadcastOptions {
+            rooms: self.rooms.clone(),
+            except,
+            volatile: self.volatile,
+            compress: self.compress,
+        }
+    }
+
+    fn targets(&self) -> Vec<Socket> {
+        self.ns
+            .targets(&self.rooms, &self.except, self.except_socket.as_deref())
+    }
+
+    /// Sends `event` to the selected sockets (see [`Socket::emit`] for `args`). The packet is
+    /// serialized and encoded once; every recipient shares the bytes.
+    ///
+    /// # Errors
+    ///
+    /// When the arguments cannot be encoded or the event name is reserved. Recipients whose
+    /// connection is gone are skipped.
+    pub fn emit<T: ?Sized + Serialize>(&self, event: &str, args: &T) -> Result<(), EmitError> {
+        let parser = self.ns.server().config().parser;
+        let encoded = parser.encode_event(self.ns.name(), event, args, None)?;
+        for socket in self.targets() {
+            socket.notify_outgoing(&encoded);
+            let _ = socket.inner.conn.send(&encoded, self.volatile);
+        }
+        if !self.local {
+            let adapter = self.ns.adapter().clone();
+            let options = self.options();
+            adapter.broadcast(&encoded, &options);
+        }
+        Ok(())
+    }
+
+    /// Sends `event` and collects one acknowledgement per recipient (each answer's first
+    /// argument as `R`). Set a [`timeout`](Self::timeout): without one, the future waits until
+    /// every recipient answered or disconnected.
+    ///
+    /// The packet is encoded once with one ack id shared by every recipient (as Node does).
+    pub fn emit_with_ack<T, R>(&self, event: &str, args: &T) -> BroadcastAckFuture<R>
+    where
+        T: ?Sized + Serialize,
+        R: DeserializeOwned,
+    {
+        let parser = self.ns.server().config().parser;
+        let id = self.ns.next_ack_id();
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut future = BroadcastAckFuture {
+            rx: Some(rx),
+            expected: 0,
+            timeout: self.timeout,
+            error: None,
+            cleanup: None,
+            _answer: PhantomData,
+        };
+        let encoded = match parser.encode_event(self.ns.name(), event, args, Some(id)) {
+            Ok(encoded) => encoded,
+            Err(error) => {
+                future.error = Some(error.into());
+                return future;
+            }
+        };
+        let targets = self.targets();
+        for socket in &targets {
+            socket.register_broadcast_ack(id, tx.clone());
+            socket.notify_outgoing(&encoded);
+            if socket.inner.conn.send(&encoded, self.volatile).is_ok() {
+                future.expected += 1;
+            } else {
+                socket.forget_ack(id);
+            }
+        }
+        future.cleanup = Some(Box::new(move || {
+            for socket in targets {
+                socket.forget_ack(id);
+            }
+        }));
+        future
+    }
+
+    /// The selected sockets (Node's `fetchSockets`): this server's, and with a cluster adapter
+    /// the other servers'.
+    pub async fn fetch_sockets(&self) -> Vec<RemoteSocket> {
+        self.targets()
+            .into_iter()
+            .map(|socket| RemoteSocket {
+                id: socket.id_bytes().clone(),
+                rooms: socket.rooms(),
+                handshake: Some(socket.handshake().clone()),
+                local: Some(socket),
+            })
+            .collect()
+    }
+
+    /// Makes the selected sockets join `rooms` (Node's `socketsJoin`).
+    pub async fn sockets_join(&self, rooms: impl Into<Rooms>) {
+        let rooms = rooms.into().0;
+        for socket in self.targets() {
+            socket.join_all(rooms.iter().cloned());
+        }
+    }
+
+    /// Makes the selected sockets leave `rooms` (Node's `socketsLeave`).
+    pub async fn sockets_leave(&self, rooms: impl Into<Rooms>) {
+        let rooms = rooms.into().0;
+        for socket in self.targets() {
+            for room in &rooms {
+                socket.leave(room);
+            }
+        }
+    }
+
+    /// Disconnects the selected sockets (Node's `disconnectSockets`).
+    pub async fn disconnect_sockets(&self, close: bool) {
+        for socket in self.targets() {
+            socket.disconnect(close);
+        }
+    }
+}
+
+/// A socket found by [`BroadcastOperator::fetch_sockets`]: on this server or, with a cluster
+/// adapter, on another one. Its methods act wherever it is.
+#[derive(Debug, Clone)]
+pub struct RemoteSocket {
+    id: Room,
+    rooms: Vec<Room>,
+    handshake: Option<Handshake>,
+    local: Option<Socket>,
+}
+
+impl RemoteSocket {
+    /// The socket id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The rooms it was in when fetched, its own id first.
+    pub fn rooms(&self) -> &[Room] {
+        &self.rooms
+    }
+
+    /// Its handshake, when it is on this server.
+    pub fn handshake(&self) -> Option<&Handshake> {
+        self.handshake.as_ref()
+    }
+
+    /// The socket itself, when it is on this server.
+    pub fn as_local(&self) -> Option<&Socket> {
+        self.local.as_ref()
+    }
+
+    /// Sends `event` to it.
+    ///
+    /// # Errors
+    ///
+    /// When the arguments cannot be encoded.
+    pub fn emit<T: ?Sized + Serialize>(&self, event: &str, args: &T) -> Result<(), EmitError> {
+        match &self.local {
+            Some(socket) => socket.emit(event, args),
+            None => Ok(()),
+        }
+    }
+
+    /// Makes it join `room`.
+    pub fn join(&self, room: impl Into<Room>) {
+        if let Some(socket) = &self.local {
+            socket.join(room);
+        }
+    }
+
+    /// Makes it leave `room`.
+    pub fn leave(&self, room: &str) {
+        if let Some(socket) = &self.local {
+            socket.leave(room);
+        }
+    }
+
+    /// Disconnects it.
+    pub fn disconnect(&self, close: bool) {
+        if let Some(socket) = &self.local {
+            socket.disconnect(close);
+        }
+    }
+}
