@@ -24,7 +24,7 @@ use crate::{EmitError, Room, Rooms};
 /// use std::time::Duration;
 /// let _ = io.to("room1").to("room2").except("muted").emit("news", "hello");
 /// let _ = socket.broadcast().volatile().emit("position", &(1.5, 2.0));
-/// let answers = io.timeout(Duration::from_secs(2)).emit_with_ack::<_, String>("poll", ());
+/// let answers = io.timeout(Duration::from_secs(2)).emit_with_ack::<_, String>("poll", &());
 /// # let _ = answers;
 /// # }
 /// ```
