@@ -107,6 +107,7 @@ pub use packet::{
     Ack, AckId, AckIdOutOfRange, Event, MAIN_NAMESPACE, Packet, PacketData, PacketType,
     RESERVED_EVENTS, is_reserved_event,
 };
+pub use ser::Append;
 
 /// The Socket.IO protocol revision of a connection. It follows from the engine.io revision: `EIO=4`
 /// is Socket.IO v5, `EIO=3` is Socket.IO v4.

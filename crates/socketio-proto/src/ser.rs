@@ -407,3 +407,45 @@ mod tests {
         assert_eq!(collect(&Some(5)), ["5"]);
     }
 }
+
+/// Argument lists with one more argument at the end: `Append(&args, &last)` is sent as the
+/// arguments of `args` (by [the argument rule](crate#arguments)) followed by `last`. Connection
+/// state recovery uses it to add the packet's offset.
+///
+/// ```
+/// use socketio_proto::{Append, Message, Parser};
+/// let e = Parser::Json.encode_event("/", "news", &Append(&("a", 1), &"off"), None)?;
+/// assert_eq!(e.packet, Message::Text(r#"2["news","a",1,"off"]"#.into()));
+/// let e = Parser::Json.encode_event("/", "news", &Append(&(), &"off"), None)?;
+/// assert_eq!(e.packet, Message::Text(r#"2["news","off"]"#.into()));
+/// let e = Parser::Json.encode_event("/", "news", &Append(&vec![1, 2], &"off"), None)?;
+/// assert_eq!(e.packet, Message::Text(r#"2["news",1,2,"off"]"#.into()));
+/// # Ok::<(), socketio_proto::EncodeError>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Append<'a, T: ?Sized, L: ?Sized>(pub &'a T, pub &'a L);
+
+impl<T: ?Sized + Serialize, L: ?Sized + Serialize> Serialize for Append<'_, T, L> {
+    fn serialize<S: ser::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let shape = shape(self.0);
+        let len = match shape {
+            Shape::Unit => Some(1),
+            Shape::One => Some(2),
+            Shape::Seq(len) => len.map(|n| n + 1),
+        };
+        let mut seq = serializer.serialize_seq(len)?;
+        write_args(self.0, shape, &mut SeqSink(&mut seq))?;
+        seq.serialize_element(self.1)?;
+        seq.end()
+    }
+}
+
+/// Hands every element to an outer sequence.
+struct SeqSink<'a, Q>(&'a mut Q);
+
+impl<Q: SerializeSeq> ElementSink for SeqSink<'_, Q> {
+    type Error = Q::Error;
+    fn element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), Q::Error> {
+        self.0.serialize_element(value)
+    }
+}

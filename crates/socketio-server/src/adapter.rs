@@ -5,9 +5,14 @@
 //! The trait is object-safe and asynchronous so that a cluster adapter (Redis, PostgreSQL…)
 //! answers with what other nodes say; no adapter type appears in the server's API.
 
+use std::any::Any;
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
+use bytestring::ByteString;
 use socketio_proto::{Args, Encoded};
 use tokio::sync::mpsc;
 
@@ -131,11 +136,261 @@ pub trait Adapter: Send + Sync + 'static {
     fn server_count(&self) -> AdapterFuture<'_, usize> {
         Box::pin(async { 1 })
     }
+
+    /// Connection state recovery: the offset of the next recorded packet, or `None` when this
+    /// adapter does not record packets (then no packet carries an offset and no session can be
+    /// recovered).
+    fn next_offset(&self) -> Option<ByteString> {
+        None
+    }
+
+    /// Connection state recovery: keeps a packet sent with `offset` (its last argument), to
+    /// replay it to the sessions it was meant for that are disconnected now.
+    fn record(&self, _offset: &ByteString, _packet: &Encoded, _options: &BroadcastOptions) {}
+
+    /// Connection state recovery: keeps the state of a socket that disconnected for a
+    /// recoverable reason.
+    fn persist_session(&self, _session: PersistedSession) {}
+
+    /// Connection state recovery: the session `pid` with the packets it missed after `offset`,
+    /// or `None` when it cannot be recovered (unknown or expired session, unknown offset).
+    fn restore_session(
+        &self,
+        _pid: &str,
+        _offset: &str,
+    ) -> AdapterFuture<'_, Result<Option<RestoredSession>, AdapterError>> {
+        Box::pin(async { Ok(None) })
+    }
+}
+
+/// The state of a socket kept for connection state recovery.
+#[non_exhaustive]
+pub struct PersistedSession {
+    /// The socket id, given back on recovery.
+    pub sid: Room,
+    /// The private session id the client presents to recover.
+    pub pid: Room,
+    /// The socket's rooms, its own id included.
+    pub rooms: Vec<Room>,
+    /// The socket's data (see `Socket::set_data`).
+    pub data: Option<Box<dyn Any + Send + Sync>>,
+}
+
+impl std::fmt::Debug for PersistedSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PersistedSession")
+            .field("sid", &self.sid)
+            .field("rooms", &self.rooms)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A recovered session: its state, and what it missed, in order.
+#[non_exhaustive]
+pub struct RestoredSession {
+    /// The state kept when it disconnected.
+    pub session: PersistedSession,
+    /// The packets sent to it meanwhile, encoded as they were sent (offsets included).
+    pub missed: Vec<Encoded>,
+}
+
+impl std::fmt::Debug for RestoredSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RestoredSession")
+            .field("session", &self.session)
+            .field("missed", &self.missed.len())
+            .finish()
+    }
+}
+
+/// Connection state recovery settings (Node's `connectionStateRecovery`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RecoveryConfig {
+    /// How long a disconnected session can be recovered (`maxDisconnectionDuration`, 2 min).
+    pub max_disconnection_duration: Duration,
+    /// Whether a recovered socket skips the namespace middlewares (`skipMiddlewares`, true).
+    pub skip_middlewares: bool,
+    /// Most packets kept for replay per namespace (Node keeps every packet of the last
+    /// `maxDisconnectionDuration`; this bounds memory under heavy traffic). A session whose
+    /// offset was dropped is not recovered.
+    pub max_buffered_packets: usize,
+}
+
+impl Default for RecoveryConfig {
+    fn default() -> Self {
+        Self {
+            max_disconnection_duration: Duration::from_secs(120),
+            skip_middlewares: true,
+            max_buffered_packets: 65_536,
+        }
+    }
 }
 
 /// The single-server adapter (Node's in-memory `Adapter`): every operation stays on this
-/// server, where the namespace already carried it out.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct MemoryAdapter;
+/// server, where the namespace already carried it out. With [`MemoryAdapter::with_recovery`]
+/// it also keeps sessions and packets for connection state recovery (Node's
+/// `SessionAwareAdapter`).
+#[derive(Debug, Default)]
+pub struct MemoryAdapter {
+    recovery: Option<Mutex<RecoveryStore>>,
+}
 
-impl Adapter for MemoryAdapter {}
+impl MemoryAdapter {
+    /// An adapter without connection state recovery.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An adapter that keeps what connection state recovery needs.
+    pub fn with_recovery(config: RecoveryConfig) -> Self {
+        let mut epoch = [0u8; 6];
+        // Offsets only need to differ from a previous run's; a clock fallback is enough.
+        if getrandom::fill(&mut epoch).is_err() {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
+            epoch.copy_from_slice(&nanos.to_le_bytes()[..6]);
+        }
+        let epoch = epoch.iter().map(|b| format!("{b:02x}")).collect();
+        Self {
+            recovery: Some(Mutex::new(RecoveryStore {
+                config,
+                epoch,
+                next_seq: 0,
+                packets: VecDeque::new(),
+                sessions: HashMap::new(),
+                session_order: VecDeque::new(),
+            })),
+        }
+    }
+
+    fn store(&self) -> Option<std::sync::MutexGuard<'_, RecoveryStore>> {
+        self.recovery
+            .as_ref()
+            .map(|store| store.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+#[derive(Debug)]
+struct RecoveryStore {
+    config: RecoveryConfig,
+    /// Distinguishes this store's offsets from another run's.
+    epoch: String,
+    next_seq: u64,
+    packets: VecDeque<StoredPacket>,
+    sessions: HashMap<Room, (Instant, PersistedSession)>,
+    /// Sessions by disconnection time, to expire them in order.
+    session_order: VecDeque<(Instant, Room)>,
+}
+
+#[derive(Debug)]
+struct StoredPacket {
+    seq: u64,
+    at: Instant,
+    rooms: Vec<Room>,
+    except: Vec<Room>,
+    packet: Encoded,
+}
+
+impl RecoveryStore {
+    fn seq_of(&self, offset: &str) -> Option<u64> {
+        let (epoch, seq) = offset.split_once('-')?;
+        if epoch != self.epoch {
+            return None;
+        }
+        seq.parse().ok()
+    }
+
+    fn expire(&mut self, now: Instant) {
+        let max = self.config.max_disconnection_duration;
+        while let Some(front) = self.packets.front() {
+            if now.duration_since(front.at) <= max
+                && self.packets.len() <= self.config.max_buffered_packets
+            {
+                break;
+            }
+            self.packets.pop_front();
+        }
+        while let Some((at, pid)) = self.session_order.front() {
+            if now.duration_since(*at) <= max {
+                break;
+            }
+            // A session persisted again later has a newer entry; only drop the one this was.
+            if self.sessions.get(pid).is_some_and(|(t, _)| t == at) {
+                self.sessions.remove(pid);
+            }
+            self.session_order.pop_front();
+        }
+    }
+}
+
+/// Whether a packet broadcast to `rooms` except `except` was meant for a socket in
+/// `session_rooms` (Node's `shouldIncludePacket`).
+fn meant_for(session_rooms: &[Room], rooms: &[Room], except: &[Room]) -> bool {
+    (rooms.is_empty() || session_rooms.iter().any(|r| rooms.contains(r)))
+        && session_rooms.iter().all(|r| !except.contains(r))
+}
+
+impl Adapter for MemoryAdapter {
+    fn next_offset(&self) -> Option<ByteString> {
+        let mut store = self.store()?;
+        let seq = store.next_seq;
+        store.next_seq += 1;
+        Some(ByteString::from(format!("{}-{seq}", store.epoch)))
+    }
+
+    fn record(&self, offset: &ByteString, packet: &Encoded, options: &BroadcastOptions) {
+        let Some(mut store) = self.store() else {
+            return;
+        };
+        let Some(seq) = store.seq_of(offset) else {
+            return;
+        };
+        let now = Instant::now();
+        store.packets.push_back(StoredPacket {
+            seq,
+            at: now,
+            rooms: options.rooms.clone(),
+            except: options.except.clone(),
+            packet: packet.clone(),
+        });
+        store.expire(now);
+    }
+
+    fn persist_session(&self, session: PersistedSession) {
+        let Some(mut store) = self.store() else {
+            return;
+        };
+        let now = Instant::now();
+        store.session_order.push_back((now, session.pid.clone()));
+        store.sessions.insert(session.pid.clone(), (now, session));
+        store.expire(now);
+    }
+
+    fn restore_session(
+        &self,
+        pid: &str,
+        offset: &str,
+    ) -> AdapterFuture<'_, Result<Option<RestoredSession>, AdapterError>> {
+        let restored = self.store().and_then(|mut store| {
+            store.expire(Instant::now());
+            let seq = store.seq_of(offset)?;
+            let first = store.packets.front()?.seq;
+            // The offset must still be held: otherwise packets may have been lost.
+            let index = usize::try_from(seq.checked_sub(first)?).ok()?;
+            store.packets.get(index).filter(|p| p.seq == seq)?;
+            // Recovery takes the session: a second client with the same pid starts afresh.
+            let (_, session) = store.sessions.remove(pid)?;
+            let missed = store
+                .packets
+                .iter()
+                .skip(index + 1)
+                .filter(|p| meant_for(&session.rooms, &p.rooms, &p.except))
+                .map(|p| p.packet.clone())
+                .collect();
+            Some(RestoredSession { session, missed })
+        });
+        Box::pin(async move { Ok(restored) })
+    }
+}

@@ -208,20 +208,60 @@ impl Client {
             self.connect_error(&nsp, &ConnectError::new("Invalid namespace"));
             return;
         };
+        let recovery = self.server.config.connection_state_recovery;
+        let restored = match (recovery, auth.get("pid"), auth.get("offset")) {
+            (
+                Some(_),
+                Some(serde_json::Value::String(pid)),
+                Some(serde_json::Value::String(offset)),
+            ) => {
+                // An adapter that cannot restore means a fresh session, as in Node.
+                ns.adapter()
+                    .restore_session(pid, offset)
+                    .await
+                    .ok()
+                    .flatten()
+            }
+            _ => None,
+        };
         let handshake = Handshake::new(self.conn.eio.handshake().clone(), auth);
-        let id = engineio_server::generate_id();
-        let socket = Socket::new(id, None, ns.clone(), self.conn.clone(), handshake, false);
+        let (id, pid) = match &restored {
+            Some(restored) => (
+                restored.session.sid.clone(),
+                Some(restored.session.pid.clone()),
+            ),
+            None => (
+                engineio_server::generate_id(),
+                recovery.map(|_| engineio_server::generate_id()),
+            ),
+        };
+        let recovered = restored.is_some();
+        let socket = Socket::new(id, pid, ns.clone(), self.conn.clone(), handshake, recovered);
         ns.add_pre_connect(&socket);
-        for middleware in ns.middlewares() {
+        if let Some(restored) = restored {
+            socket.restore(restored.session);
+            // Node writes the missed packets before the CONNECT answer.
+            for packet in &restored.missed {
+                let _ = self.conn.send(packet, false);
+            }
+        }
+        let skip_middlewares = recovered && recovery.is_some_and(|r| r.skip_middlewares);
+        let middlewares = if skip_middlewares {
+            Vec::new()
+        } else {
+            ns.middlewares()
+        };
+        for middleware in middlewares {
             if let Err(error) = middleware(socket.clone()).await {
                 ns.remove_pre_connect(&socket);
+                socket.discard();
                 self.connect_error(&nsp, &error);
                 return;
             }
         }
         ns.remove_pre_connect(&socket);
         if self.conn.eio.is_closed() {
-            ns.cleanup_if_empty();
+            socket.discard();
             return;
         }
         socket.mark_connected();

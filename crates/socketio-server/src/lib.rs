@@ -68,7 +68,7 @@ use serde::Serialize;
 pub use ack::{AckError, AckFuture, BroadcastAckError, BroadcastAckFuture};
 pub use adapter::{
     AckSink, Adapter, AdapterError, AdapterFuture, BroadcastOptions, MemoryAdapter,
-    RemoteSocketData,
+    PersistedSession, RecoveryConfig, RemoteSocketData, RestoredSession,
 };
 pub use engineio_server::{Cors, CorsOrigin, RemoteAddr, TransportKind};
 pub use handler::{

@@ -142,15 +142,36 @@ impl BroadcastOperator {
     /// connection is gone are skipped.
     pub fn emit<T: ?Sized + Serialize>(&self, event: &str, args: &T) -> Result<(), EmitError> {
         let parser = self.ns.server().config().parser;
-        let encoded = parser.encode_event(self.ns.name(), event, args, None)?;
+        let adapter = self.ns.adapter();
+        // Connection state recovery: every packet that is not volatile carries an offset as its
+        // last argument and is recorded, as in Node.
+        let offset = if self.volatile {
+            None
+        } else {
+            adapter.next_offset()
+        };
+        let encoded = match &offset {
+            Some(offset) => parser.encode_event(
+                self.ns.name(),
+                event,
+                &socketio_proto::Append(args, &**offset),
+                None,
+            )?,
+            None => parser.encode_event(self.ns.name(), event, args, None)?,
+        };
         for socket in self.targets() {
             socket.notify_outgoing(&encoded);
             let _ = socket.inner.conn.send(&encoded, self.volatile);
         }
-        if !self.local {
-            let adapter = self.ns.adapter().clone();
+        let needs_options = offset.is_some() || !self.local;
+        if needs_options {
             let options = self.options();
-            adapter.broadcast(&encoded, &options);
+            if let Some(offset) = &offset {
+                adapter.record(offset, &encoded, &options);
+            }
+            if !self.local {
+                adapter.broadcast(&encoded, &options);
+            }
         }
         Ok(())
     }

@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use socketio_proto::{Limits, Parser};
 
 use crate::ack::BroadcastAckFuture;
-use crate::adapter::{Adapter, MemoryAdapter};
+use crate::adapter::{Adapter, MemoryAdapter, RecoveryConfig};
 use crate::handler::{BoxError, HandlerResult};
 use crate::namespace::{Handlers, Namespace};
 use crate::operators::{BroadcastOperator, RemoteSocket};
@@ -40,6 +40,9 @@ pub struct ServerConfig {
     pub cleanup_empty_child_namespaces: bool,
     /// Decoding limits beyond the message size (attachments, depth, namespace length).
     pub limits: Limits,
+    /// Connection state recovery (`connectionStateRecovery`, off): a client that lost its
+    /// connection gets its socket back (id, rooms, data) with the packets it missed.
+    pub connection_state_recovery: Option<RecoveryConfig>,
 }
 
 impl Default for ServerConfig {
@@ -54,6 +57,7 @@ impl Default for ServerConfig {
             parser: Parser::Json,
             cleanup_empty_child_namespaces: false,
             limits: Limits::default(),
+            connection_state_recovery: None,
         }
     }
 }
@@ -163,6 +167,16 @@ impl ServerBuilder {
         self
     }
 
+    /// Turns connection state recovery on (Node's `connectionStateRecovery`): sockets that lose
+    /// their connection for a recoverable reason are kept for
+    /// [`RecoveryConfig::max_disconnection_duration`]; a client that comes back in time gets the
+    /// same socket id, rooms and data, and the packets it missed, and
+    /// [`Socket::recovered`](crate::Socket::recovered) is true.
+    pub fn connection_state_recovery(mut self, config: RecoveryConfig) -> Self {
+        self.config.connection_state_recovery = Some(config);
+        self
+    }
+
     /// Accept socket.io 2.x clients (Engine.IO v3, Socket.IO v4) (`allowEIO3`).
     #[cfg(feature = "v4")]
     pub fn allow_eio3(mut self, allow: bool) -> Self {
@@ -193,9 +207,15 @@ impl ServerBuilder {
     /// The server. Needs a tokio runtime only once it serves connections.
     pub fn build(self) -> Server {
         let inner = Arc::new_cyclic(|weak: &Weak<ServerInner>| {
-            let adapter: Arc<AdapterFactory> = self
-                .adapter
-                .unwrap_or_else(|| Arc::new(|_: &str| Arc::new(MemoryAdapter) as Arc<dyn Adapter>));
+            let recovery = self.config.connection_state_recovery;
+            let adapter: Arc<AdapterFactory> = self.adapter.unwrap_or_else(|| {
+                Arc::new(move |_: &str| match recovery {
+                    Some(config) => {
+                        Arc::new(MemoryAdapter::with_recovery(config)) as Arc<dyn Adapter>
+                    }
+                    None => Arc::new(MemoryAdapter::new()) as Arc<dyn Adapter>,
+                })
+            });
             let main = Namespace::new(
                 ByteString::from_static("/"),
                 weak.clone(),
@@ -653,7 +673,7 @@ impl DynamicNamespace {
             ByteString::from_static("/_dynamic"),
             Arc::downgrade(&self.server.inner),
             self.parent.handlers.clone(),
-            Arc::new(MemoryAdapter),
+            Arc::new(MemoryAdapter::new()),
             false,
         )
     }

@@ -426,6 +426,11 @@ impl Socket {
     ) -> Result<(), EmitError> {
         let ns = &self.inner.ns;
         let conn = &self.inner.conn;
+        if !volatile && self.inner.pid.is_some() {
+            // Connection state recovery: a private emit is a broadcast to the socket's own room,
+            // so that it carries an offset and is recorded, as in Node.
+            return ns.operator().to(self.inner.id.clone()).emit(event, args);
+        }
         let encoded = conn.parser.encode_event(ns.name(), event, args, None)?;
         self.notify_outgoing(&encoded);
         conn.send(&encoded, volatile)
@@ -722,6 +727,23 @@ impl Socket {
                 std::mem::take(&mut state.disconnect),
             )
         };
+        if reason.is_recoverable() {
+            if let Some(pid) = &self.inner.pid {
+                let mut session_rooms = Vec::with_capacity(rooms.len() + 1);
+                session_rooms.push(self.inner.id.clone());
+                session_rooms.extend(rooms.iter().cloned());
+                let data = self.state().data.take();
+                self.inner
+                    .ns
+                    .adapter()
+                    .persist_session(crate::PersistedSession {
+                        sid: self.inner.id.clone(),
+                        pid: pid.clone(),
+                        rooms: session_rooms,
+                        data,
+                    });
+            }
+        }
         self.inner.ns.remove_socket(self, &rooms);
         self.inner.conn.remove_socket(self);
         // Pending acknowledgements fail at once instead of waiting for a timeout.
@@ -748,6 +770,23 @@ impl Socket {
 
     pub(crate) fn pid(&self) -> Option<&ByteString> {
         self.inner.pid.as_ref()
+    }
+
+    /// Puts back a recovered session's rooms and data.
+    pub(crate) fn restore(&self, session: crate::PersistedSession) {
+        {
+            let mut state = self.state();
+            state.data = session.data;
+        }
+        for room in session.rooms {
+            self.join(room);
+        }
+    }
+
+    /// Leaves every room without the disconnect steps: a socket refused by a middleware.
+    pub(crate) fn discard(&self) {
+        let rooms = std::mem::take(&mut self.state().rooms);
+        self.inner.ns.remove_socket(self, &rooms);
     }
 }
 
