@@ -37,6 +37,9 @@ pub enum AckError {
     /// The answer does not deserialize into the expected type.
     #[error("invalid acknowledgement: {0}")]
     Args(#[from] ArgsError),
+    /// The other servers of the cluster could not be reached.
+    #[error(transparent)]
+    Cluster(#[from] crate::AdapterError),
 }
 
 /// The acknowledgement of one emit: resolves to the answer's first argument as `R`.
@@ -132,6 +135,8 @@ pub struct BroadcastAckFuture<R> {
     pub(crate) timeout: Option<Duration>,
     pub(crate) error: Option<EmitError>,
     pub(crate) cleanup: Option<Box<dyn FnOnce() + Send>>,
+    /// Delivery on the other servers of a cluster: resolves to how many answers they expect.
+    pub(crate) remote: Option<RemoteDelivery>,
     pub(crate) _answer: PhantomData<fn() -> R>,
 }
 
@@ -143,6 +148,10 @@ impl<R> std::fmt::Debug for BroadcastAckFuture<R> {
             .finish_non_exhaustive()
     }
 }
+
+/// A broadcast's delivery on the other servers: how many answers they expect.
+pub(crate) type RemoteDelivery =
+    Pin<Box<dyn Future<Output = Result<usize, crate::AdapterError>> + Send>>;
 
 /// Why a broadcast's acknowledgements are incomplete; the answers that did come are kept.
 #[derive(Debug, thiserror::Error)]
@@ -162,15 +171,26 @@ impl<R: DeserializeOwned + Send + 'static> IntoFuture for BroadcastAckFuture<R> 
 
     fn into_future(mut self) -> Self::IntoFuture {
         Box::pin(async move {
+            if let Some(error) = self.error.take() {
+                return Err(BroadcastAckError {
+                    error: AckError::Emit(error),
+                    responses: Vec::new(),
+                    expected: 0,
+                });
+            }
+            let mut remote_error = None;
+            if let Some(remote) = self.remote.take() {
+                match remote.await {
+                    Ok(count) => self.expected += count,
+                    Err(error) => remote_error = Some(error),
+                }
+            }
             let expected = self.expected;
             let fail = |error, responses| BroadcastAckError {
                 error,
                 responses,
                 expected,
             };
-            if let Some(error) = self.error.take() {
-                return Err(fail(AckError::Emit(error), Vec::new()));
-            }
             let mut responses = Vec::with_capacity(expected);
             let mut first_error = None;
             let collect = async {
@@ -208,8 +228,11 @@ impl<R: DeserializeOwned + Send + 'static> IntoFuture for BroadcastAckFuture<R> 
             if timed_out {
                 return Err(fail(AckError::Timeout, responses));
             }
-            match first_error {
-                Some(error) => Err(fail(error, responses)),
+            if let Some(error) = first_error {
+                return Err(fail(error, responses));
+            }
+            match remote_error {
+                Some(error) => Err(fail(AckError::Cluster(error), responses)),
                 None => Ok(responses),
             }
         })

@@ -379,14 +379,21 @@ impl Namespace {
             .collect();
         let keep = |id: &str| except_socket != Some(id) && !excluded_ids.contains(id);
         if rooms.is_empty() {
-            return sockets
-                .iter()
-                .filter(|(id, _)| keep(id))
-                .map(|(_, socket)| socket.clone())
-                .collect();
+            let mut targets = Vec::with_capacity(sockets.len());
+            targets.extend(
+                sockets
+                    .iter()
+                    .filter(|(id, _)| keep(id))
+                    .map(|(_, socket)| socket.clone()),
+            );
+            return targets;
         }
         let mut seen: HashSet<&str> = HashSet::new();
-        let mut targets = Vec::new();
+        let capacity: usize = rooms
+            .iter()
+            .map(|room| index.get(room).map_or(1, HashSet::len))
+            .sum();
+        let mut targets = Vec::with_capacity(capacity);
         for room in rooms {
             let members = index.get(room).into_iter().flatten().map(|id| &**id);
             let own = sockets.contains_key(&**room).then_some(&**room);

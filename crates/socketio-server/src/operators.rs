@@ -195,6 +195,7 @@ impl BroadcastOperator {
             timeout: self.timeout,
             error: None,
             cleanup: None,
+            remote: None,
             _answer: PhantomData,
         };
         let encoded = match parser.encode_event(self.ns.name(), event, args, Some(id)) {
@@ -219,21 +220,46 @@ impl BroadcastOperator {
                 socket.forget_ack(id);
             }
         }));
+        if !self.local {
+            let adapter = self.ns.adapter().clone();
+            let options = self.options();
+            future.remote = Some(Box::pin(async move {
+                adapter.broadcast_with_ack(&encoded, &options, tx).await
+            }));
+        }
         future
     }
 
     /// The selected sockets (Node's `fetchSockets`): this server's, and with a cluster adapter
-    /// the other servers'.
+    /// the other servers' (unless [`local`](Self::local)). Servers that do not answer are
+    /// skipped (see [`crate::Adapter::fetch_sockets`]).
     pub async fn fetch_sockets(&self) -> Vec<RemoteSocket> {
-        self.targets()
+        let mut sockets: Vec<RemoteSocket> = self
+            .targets()
             .into_iter()
             .map(|socket| RemoteSocket {
+                ns: self.ns.clone(),
                 id: socket.id_bytes().clone(),
                 rooms: socket.rooms(),
                 handshake: Some(socket.handshake().clone()),
+                data: serde_json::Value::Null,
                 local: Some(socket),
             })
-            .collect()
+            .collect();
+        if !self.local {
+            match self.ns.adapter().fetch_sockets(&self.options()).await {
+                Ok(remote) => sockets.extend(remote.into_iter().map(|data| RemoteSocket {
+                    ns: self.ns.clone(),
+                    id: data.id,
+                    rooms: data.rooms,
+                    handshake: None,
+                    data: data.data,
+                    local: None,
+                })),
+                Err(error) => tracing::warn!(%error, "fetch_sockets: the cluster did not answer"),
+            }
+        }
+        sockets
     }
 
     /// Makes the selected sockets join `rooms` (Node's `socketsJoin`).
@@ -241,6 +267,11 @@ impl BroadcastOperator {
         let rooms = rooms.into().0;
         for socket in self.targets() {
             socket.join_all(rooms.iter().cloned());
+        }
+        if !self.local {
+            if let Err(error) = self.ns.adapter().add_sockets(&self.options(), &rooms).await {
+                tracing::warn!(%error, "sockets_join: the cluster did not answer");
+            }
         }
     }
 
@@ -252,12 +283,27 @@ impl BroadcastOperator {
                 socket.leave(room);
             }
         }
+        if !self.local {
+            if let Err(error) = self.ns.adapter().del_sockets(&self.options(), &rooms).await {
+                tracing::warn!(%error, "sockets_leave: the cluster did not answer");
+            }
+        }
     }
 
     /// Disconnects the selected sockets (Node's `disconnectSockets`).
     pub async fn disconnect_sockets(&self, close: bool) {
         for socket in self.targets() {
             socket.disconnect(close);
+        }
+        if !self.local {
+            if let Err(error) = self
+                .ns
+                .adapter()
+                .disconnect_sockets(&self.options(), close)
+                .await
+            {
+                tracing::warn!(%error, "disconnect_sockets: the cluster did not answer");
+            }
         }
     }
 }
@@ -266,9 +312,11 @@ impl BroadcastOperator {
 /// adapter, on another one. Its methods act wherever it is.
 #[derive(Debug, Clone)]
 pub struct RemoteSocket {
+    ns: Namespace,
     id: Room,
     rooms: Vec<Room>,
     handshake: Option<Handshake>,
+    data: serde_json::Value,
     local: Option<Socket>,
 }
 
@@ -293,6 +341,17 @@ impl RemoteSocket {
         self.local.as_ref()
     }
 
+    /// Its `data` as its server serialized it (`null` for sockets of this server: use
+    /// [`as_local`](Self::as_local) and `Socket::data`).
+    pub fn data(&self) -> &serde_json::Value {
+        &self.data
+    }
+
+    /// An operator that selects only this socket, wherever it is.
+    fn only(&self) -> BroadcastOperator {
+        self.ns.operator().to(self.id.clone())
+    }
+
     /// Sends `event` to it.
     ///
     /// # Errors
@@ -301,28 +360,31 @@ impl RemoteSocket {
     pub fn emit<T: ?Sized + Serialize>(&self, event: &str, args: &T) -> Result<(), EmitError> {
         match &self.local {
             Some(socket) => socket.emit(event, args),
-            None => Ok(()),
+            None => self.only().emit(event, args),
         }
     }
 
     /// Makes it join `room`.
-    pub fn join(&self, room: impl Into<Room>) {
-        if let Some(socket) = &self.local {
-            socket.join(room);
+    pub async fn join(&self, room: impl Into<Room>) {
+        match &self.local {
+            Some(socket) => socket.join(room),
+            None => self.only().sockets_join(room.into()).await,
         }
     }
 
     /// Makes it leave `room`.
-    pub fn leave(&self, room: &str) {
-        if let Some(socket) = &self.local {
-            socket.leave(room);
+    pub async fn leave(&self, room: &str) {
+        match &self.local {
+            Some(socket) => socket.leave(room),
+            None => self.only().sockets_leave(room).await,
         }
     }
 
-    /// Disconnects it.
-    pub fn disconnect(&self, close: bool) {
-        if let Some(socket) = &self.local {
-            socket.disconnect(close);
+    /// Disconnects it (with `close`, its whole connection).
+    pub async fn disconnect(&self, close: bool) {
+        match &self.local {
+            Some(socket) => socket.disconnect(close),
+            None => self.only().disconnect_sockets(close).await,
         }
     }
 }
