@@ -1,0 +1,15 @@
+//! The official npm `socket.io-client` (4.x, in Node) against this server: every feature of the
+//! server API, over long-polling, WebSocket and the polling-to-WebSocket upgrade, with the JSON
+//! and the msgpack (`socket.io-msgpack-parser`) parsers; and the 2.x client (protocol v4) with
+//! the `v4` feature.
+//!
+//! Each test starts a server on 127.0.0.1 (port 0) set up for its scenario, runs
+//! `node e2e/scenarios/<scenario>.mjs <url> <transport>/<parser>` once per variant (all variants
+//! at once, each with its own server), and checks both what the client reports and what the
+//! server saw.
+//!
+//! Needs Node.js 18+ and the clients installed once: `cd crates/socketio-server/e2e && npm ci`.
+//! Then: `cargo test -p socketio-server --all-features --test e2e_node -- --ignored`.
+
+mod basics;
+mod support;
