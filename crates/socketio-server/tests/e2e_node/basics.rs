@@ -1,7 +1,9 @@
 //! Connection, handshake, events and acknowledgements in both directions, binary.
 
+use std::future::IntoFuture;
 use std::time::{Duration, UNIX_EPOCH};
 
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use socketio_server::{Ack, AllArgs, Data, RawArgs, Socket};
@@ -223,6 +225,149 @@ async fn client_events_acks_and_handler_errors() {
                 "done",
             ]
         );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Node.js and `npm ci` in crates/socketio-server/e2e"]
+async fn server_emits_and_acks() {
+    each_variant(ALL, |variant| async move {
+        let log = Log::default();
+        let io = variant.builder().build();
+        let l = log.clone();
+        io.on_connection(move |socket: Socket| {
+            let log = l.clone();
+            async move {
+                socket
+                    .emit("hello", &("world", 42, json!({"a": [1, 2]})))
+                    .unwrap();
+                socket.emit("nothing", &()).unwrap();
+                socket.emit("one-array", &(vec![1, 2, 3],)).unwrap();
+                socket.emit("spread", &vec![1, 2, 3]).unwrap();
+                socket.emit_volatile("volatile", "v").unwrap();
+                let wait = Duration::from_secs(10);
+                let answer: Result<String, _> = socket
+                    .emit_with_ack("question", &("q1",))
+                    .timeout(wait)
+                    .await;
+                log.push(format!("question: {answer:?}"));
+                let ignored = socket
+                    .timeout(Duration::from_millis(200))
+                    .emit_with_ack::<_, Value>("ignored", &())
+                    .await;
+                log.push(format!("ignored: {}", ignored.unwrap_err()));
+                let many = socket
+                    .emit_with_ack::<_, Value>("many", &(1, 2))
+                    .timeout(wait)
+                    .raw()
+                    .await
+                    .unwrap();
+                log.push(format!("many: {}", Value::from(many.to_values().unwrap())));
+                let wrong = socket
+                    .emit_with_ack::<_, i64>("wrong-type", &())
+                    .timeout(wait)
+                    .await;
+                log.push(format!("wrong-type: {}", wrong.unwrap_err()));
+                // Two acknowledgements pending at once, answered in the other order.
+                let slow = socket.emit_with_ack::<_, String>("slow", &());
+                let fast = socket.emit_with_ack::<_, String>("fast", &());
+                let (slow, fast) = tokio::join!(slow.into_future(), fast.into_future());
+                log.push(format!("slow: {}, fast: {}", slow.unwrap(), fast.unwrap()));
+                socket.emit("finished", &()).unwrap();
+            }
+        });
+        let addr = serve(&io).await;
+        node("server_emit", addr, variant, json!({})).await;
+        let entries = log.entries();
+        assert_eq!(entries.len(), 5, "{entries:#?}");
+        assert_eq!(entries[0], r#"question: Ok("answer to q1")"#);
+        assert_eq!(entries[1], "ignored: operation has timed out");
+        assert_eq!(entries[2], r#"many: [1,2,"three"]"#);
+        assert!(
+            entries[3].starts_with("wrong-type: invalid acknowledgement: "),
+            "{entries:#?}"
+        );
+        assert_eq!(entries[4], "slow: slow, fast: fast");
+    })
+    .await;
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct File {
+    name: String,
+    data: Bytes,
+    parts: Vec<Bytes>,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Node.js and `npm ci` in crates/socketio-server/e2e"]
+async fn binary_both_ways() {
+    each_variant(ALL, |variant| async move {
+        let log = Log::default();
+        let io = variant.builder().build();
+        let l = log.clone();
+        io.on_connection(move |socket: Socket| {
+            let log = l.clone();
+            socket.on("bin", |Data(b): Data<Bytes>, ack: Ack| async move {
+                let reversed: Vec<u8> = b.iter().rev().copied().collect();
+                ack.send(&(b.len(), Bytes::from(reversed))).unwrap();
+            });
+            socket.on("file", |Data(f): Data<File>, ack: Ack| async move {
+                let mut parts = f.parts;
+                parts.reverse();
+                let back = File {
+                    name: f.name.to_uppercase(),
+                    data: f.data,
+                    parts,
+                };
+                ack.send(&back).unwrap();
+            });
+            socket.on(
+                "mixed",
+                |AllArgs((text, b, n)): AllArgs<(String, Bytes, i64)>, ack: Ack| async move {
+                    ack.send(&(format!("{text}!"), b.len(), n + 1)).unwrap();
+                },
+            );
+            socket.on(
+                "echo-raw",
+                |socket: Socket, RawArgs(args): RawArgs, ack: Ack| async move {
+                    socket.emit_raw("echoed", &args).unwrap();
+                    ack.send_raw(&args).unwrap();
+                },
+            );
+            socket.on("big", |Data(b): Data<Bytes>, ack: Ack| async move {
+                let sum: u64 = b.iter().map(|&x| u64::from(x)).sum();
+                ack.send(&(b.len(), sum)).unwrap();
+            });
+            socket.on("done", |ack: Ack| async move { ack.send(&()).unwrap() });
+            socket
+                .emit(
+                    "from-server",
+                    &(Bytes::from_static(&[0, 1, 254, 255]), json!({"k": "v"})),
+                )
+                .unwrap();
+            let file = File {
+                name: "server.bin".into(),
+                data: Bytes::from_static(&[1, 2, 3]),
+                parts: vec![Bytes::from_static(&[4]), Bytes::new()],
+            };
+            socket.emit("file", &file).unwrap();
+            socket
+                .namespace()
+                .emit("broadcast-binary", &Bytes::from_static(&[42]))
+                .unwrap();
+            async move {
+                let got: Result<Bytes, _> = socket
+                    .emit_with_ack("give-bytes", &())
+                    .timeout(Duration::from_secs(10))
+                    .await;
+                log.push(format!("give-bytes: {:?}", got.map(|b| b.to_vec())));
+            }
+        });
+        let addr = serve(&io).await;
+        node("binary", addr, variant, json!({})).await;
+        assert_eq!(log.entries(), ["give-bytes: Ok([7, 8, 9])"]);
     })
     .await;
 }
