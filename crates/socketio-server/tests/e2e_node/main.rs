@@ -11,5 +11,8 @@
 //! Needs Node.js 18+ and the clients installed once: `cd crates/socketio-server/e2e && npm ci`.
 //! Then: `cargo test -p socketio-server --all-features --test e2e_node -- --ignored`.
 
+#![allow(clippy::unwrap_used, reason = "test helpers outside #[test] functions")]
+
 mod basics;
+mod broadcast;
 mod support;
