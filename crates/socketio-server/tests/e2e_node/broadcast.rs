@@ -138,11 +138,11 @@ async fn run(io: &Server, socket: &Socket, op: &str, ids: &Ids) -> Value {
             Value::Null
         }
         "remote-join-c-r8" => {
-            remote(io, &ids.c).await.join("r8");
+            remote(io, &ids.c).await.join("r8").await;
             news(io.to("r8"))
         }
         "remote-leave-c-r8" => {
-            remote(io, &ids.c).await.leave("r8");
+            remote(io, &ids.c).await.leave("r8").await;
             news(io.to("r8"))
         }
         "disconnect-r2" => {
