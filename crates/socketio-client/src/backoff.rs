@@ -55,7 +55,11 @@ mod tests {
 
     #[test]
     fn grows_exponentially_and_caps() {
-        let mut b = Backoff::new(Duration::from_millis(1000), Duration::from_millis(5000), 0.0);
+        let mut b = Backoff::new(
+            Duration::from_millis(1000),
+            Duration::from_millis(5000),
+            0.0,
+        );
         let delays: Vec<u64> = (0..5).map(|_| b.duration().as_millis() as u64).collect();
         assert_eq!(delays, [1000, 2000, 4000, 5000, 5000]);
         assert_eq!(b.attempts, 5);
@@ -65,13 +69,21 @@ mod tests {
 
     #[test]
     fn jitter_spreads_both_ways() {
-        let mut b = Backoff::new(Duration::from_millis(1000), Duration::from_millis(5000), 0.5);
+        let mut b = Backoff::new(
+            Duration::from_millis(1000),
+            Duration::from_millis(5000),
+            0.5,
+        );
         // rand 0.05: floor(0.5) = 0, even: 1000 - 25.
         assert_eq!(b.duration_with(0.05), Duration::from_millis(975));
         // rand 0.15: floor(1.5) = 1, odd: 2000 + 150.
         assert_eq!(b.duration_with(0.15), Duration::from_millis(2150));
         for _ in 0..100 {
-            let mut b = Backoff::new(Duration::from_millis(1000), Duration::from_millis(5000), 0.5);
+            let mut b = Backoff::new(
+                Duration::from_millis(1000),
+                Duration::from_millis(5000),
+                0.5,
+            );
             let d = b.duration().as_millis();
             assert!((500..=1500).contains(&d), "{d}");
         }

@@ -21,7 +21,7 @@ use tokio::sync::mpsc;
 
 use crate::backoff::Backoff;
 use crate::builder::{Auth, Options};
-use crate::engine::{Engine, EngineEvent, HttpClient, Tagged};
+use crate::engine::{Engine, EngineEvent, Tagged};
 use crate::handler::{EventContext, run_handler, run_inline};
 use crate::socket::{SocketInner, Status};
 use crate::{AckError, ConnectError, DisconnectReason, EmitError, Socket};
@@ -115,7 +115,6 @@ impl Manager {
             cmd_rx,
             ev_tx,
             ev_rx,
-            http: crate::engine::polling_client(),
             engine: None,
             engine_seq: 0,
             decoder: opts.parser.decoder(ProtocolVersion::V5, Limits::default()),
@@ -236,7 +235,6 @@ struct Task {
     cmd_rx: mpsc::UnboundedReceiver<Command>,
     ev_tx: mpsc::UnboundedSender<Tagged>,
     ev_rx: mpsc::UnboundedReceiver<Tagged>,
-    http: HttpClient,
     engine: Option<Engine>,
     engine_seq: u64,
     decoder: Decoder,
@@ -363,7 +361,9 @@ impl Task {
                 }
             }
             Command::Connect(nsp) => {
-                let Some(i) = self.nsp_index(&nsp) else { return };
+                let Some(i) = self.nsp_index(&nsp) else {
+                    return;
+                };
                 if self.nsps[i].connected {
                     return;
                 }
@@ -376,7 +376,9 @@ impl Task {
                 }
             }
             Command::Disconnect(nsp) => {
-                let Some(i) = self.nsp_index(&nsp) else { return };
+                let Some(i) = self.nsp_index(&nsp) else {
+                    return;
+                };
                 self.client_disconnect(i);
                 self.close_if_unused();
             }
@@ -387,7 +389,9 @@ impl Task {
                 volatile,
                 buffer,
             } => {
-                let Some(i) = self.nsp_index(&nsp) else { return };
+                let Some(i) = self.nsp_index(&nsp) else {
+                    return;
+                };
                 let writable = self.engine.as_ref().is_some_and(Engine::is_writable);
                 let connected = self.nsps[i].connected && self.ready == Ready::Open;
                 if volatile && !(writable && connected) {
@@ -415,7 +419,9 @@ impl Task {
             }
             Command::AuthReady { nsp, engine, auth } => {
                 let current = self.engine.as_ref().is_some_and(|e| e.id() == engine);
-                if let (true, Some(i)) = (current && self.ready == Ready::Open, self.nsp_index(&nsp)) {
+                if let (true, Some(i)) =
+                    (current && self.ready == Ready::Open, self.nsp_index(&nsp))
+                {
                     self.write_connect(i, Some(auth));
                 }
             }
@@ -432,7 +438,12 @@ impl Task {
     fn client_disconnect(&mut self, i: usize) {
         let was_connected = self.nsps[i].connected;
         if was_connected {
-            match self.shared.opts.parser.encode_disconnect(&self.nsps[i].inner.nsp) {
+            match self
+                .shared
+                .opts
+                .parser
+                .encode_disconnect(&self.nsps[i].inner.nsp)
+            {
                 Ok(encoded) => self.write(&encoded),
                 Err(error) => tracing::warn!(%error, "cannot encode DISCONNECT"),
             }
@@ -473,7 +484,6 @@ impl Task {
         self.engine = Some(Engine::start(
             self.engine_seq,
             self.shared.opts.engine.clone(),
-            self.http.clone(),
             self.ev_tx.clone(),
             now,
         ));
@@ -486,7 +496,9 @@ impl Task {
 
     fn drive(&mut self) {
         loop {
-            let Some(engine) = self.engine.as_mut() else { return };
+            let Some(engine) = self.engine.as_mut() else {
+                return;
+            };
             let events: Vec<EngineEvent> = engine.drive().collect();
             if events.is_empty() {
                 return;
@@ -612,7 +624,9 @@ impl Task {
     }
 
     fn write(&mut self, encoded: &Encoded) {
-        let Some(engine) = self.engine.as_mut() else { return };
+        let Some(engine) = self.engine.as_mut() else {
+            return;
+        };
         for message in encoded.messages() {
             let packet = match message {
                 Message::Text(text) => EnginePacket::Message(text),
@@ -704,12 +718,10 @@ impl Task {
                     let _ = tx.send(Ok(ack.args));
                 }
             }
-            PacketData::Disconnect => {
-                if self.nsps[i].connected {
-                    self.nsps[i].active = false;
-                    self.socket_closed(i, DisconnectReason::IoServerDisconnect);
-                    self.close_if_unused();
-                }
+            PacketData::Disconnect if self.nsps[i].connected => {
+                self.nsps[i].active = false;
+                self.socket_closed(i, DisconnectReason::IoServerDisconnect);
+                self.close_if_unused();
             }
             PacketData::ConnectError(data) => {
                 let error = match data.connect_error_fields() {
@@ -798,7 +810,9 @@ impl Task {
                 .filter(|id| !buffered.contains(id))
                 .copied()
                 .collect();
-            ids.into_iter().filter_map(|id| state.acks.remove(&id)).collect()
+            ids.into_iter()
+                .filter_map(|id| state.acks.remove(&id))
+                .collect()
         };
         inner.status.send_replace(Status::Disconnected);
         if let Some(socket) = self.socket(&inner) {
@@ -823,7 +837,9 @@ impl Task {
                 }
             }
         }
-        let Some(socket) = self.socket(&inner) else { return };
+        let Some(socket) = self.socket(&inner) else {
+            return;
+        };
         let (any, handlers) = {
             let state = inner.state();
             let handlers: Vec<_> = state

@@ -25,7 +25,8 @@ pub struct ListenerId(u64);
 
 pub(crate) type AnyListener = Arc<dyn Fn(&Socket, &str, &Args) + Send + Sync>;
 pub(crate) type ConnectHandler = Arc<dyn Fn(Socket) -> BoxFuture + Send + Sync>;
-pub(crate) type DisconnectHandler = Arc<dyn Fn(Socket, DisconnectReason) -> BoxFuture + Send + Sync>;
+pub(crate) type DisconnectHandler =
+    Arc<dyn Fn(Socket, DisconnectReason) -> BoxFuture + Send + Sync>;
 pub(crate) type ConnectErrorHandler = Arc<dyn Fn(Socket, ConnectError) -> BoxFuture + Send + Sync>;
 
 /// What a socket last went through, for [`Socket::connect`] and the retry queue.
@@ -194,7 +195,10 @@ impl Socket {
 
     /// Removes every handler of `event`.
     pub fn off(&self, event: &str) {
-        self.inner.state().handlers.retain(|(name, _)| name != event);
+        self.inner
+            .state()
+            .handlers
+            .retain(|(name, _)| name != event);
     }
 
     /// Calls `listener` for every incoming event, before its handlers (Node's `onAny`).
@@ -289,7 +293,11 @@ impl Socket {
     /// A reserved event name, arguments that cannot be encoded, or a closed client.
     pub fn emit<T: ?Sized + Serialize>(&self, event: &str, args: &T) -> Result<(), EmitError> {
         if self.inner.opts.retries > 0 {
-            let template = self.inner.opts.parser.event_template(&self.inner.nsp, event, args)?;
+            let template = self
+                .inner
+                .opts
+                .parser
+                .event_template(&self.inner.nsp, event, args)?;
             self.enqueue(template, None, self.inner.opts.ack_timeout);
             return Ok(());
         }
@@ -535,7 +543,10 @@ impl Volatile<'_> {
     /// As [`Socket::emit`].
     pub fn emit<T: ?Sized + Serialize>(&self, event: &str, args: &T) -> Result<(), EmitError> {
         let inner = &self.socket.inner;
-        let encoded = inner.opts.parser.encode_event(&inner.nsp, event, args, None)?;
+        let encoded = inner
+            .opts
+            .parser
+            .encode_event(&inner.nsp, event, args, None)?;
         self.socket.manager.send(Command::Emit {
             nsp: inner.nsp.clone(),
             encoded,

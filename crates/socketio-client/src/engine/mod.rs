@@ -26,7 +26,7 @@ use engineio_proto::{Client, Frame, Packet, ProtocolVersion, Str, TransportKind}
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-pub(crate) use polling::{HttpClient, polling_client};
+use polling::{HttpClient, polling_client};
 pub(crate) use url::{EndpointUrl, parse_url};
 
 /// How the engine reaches the server.
@@ -156,10 +156,12 @@ impl Engine {
     pub(crate) fn start(
         id: u64,
         opts: Arc<EngineOptions>,
-        http: HttpClient,
         tx: mpsc::UnboundedSender<Tagged>,
         now: Instant,
     ) -> Self {
+        // A connection pool per Engine.IO connection: a kept-alive connection to a server that
+        // went away must not carry the requests of the next connection.
+        let http = polling_client();
         let transport = if opts.transports.contains(&TransportKind::Polling) {
             TransportKind::Polling
         } else {
@@ -310,9 +312,9 @@ impl Engine {
                 );
             }
             TransportFailure::Parse => {
-                self.first_failure.get_or_insert_with(|| "parse error".into());
-                self.session
-                    .handle_parse_error(TransportKind::Polling, now);
+                self.first_failure
+                    .get_or_insert_with(|| "parse error".into());
+                self.session.handle_parse_error(TransportKind::Polling, now);
             }
         }
     }
@@ -337,7 +339,8 @@ impl Engine {
                 Transmit::Send(TransportKind::WebSocket) => {
                     if let Some((_, writer)) = &self.ws {
                         for packet in self.out.drain(..) {
-                            let _ = writer.send(ws::Out::Frame(packet.to_frame(ProtocolVersion::V4)));
+                            let _ =
+                                writer.send(ws::Out::Frame(packet.to_frame(ProtocolVersion::V4)));
                         }
                     }
                 }

@@ -23,14 +23,18 @@ pub(crate) struct ParsedUrl {
 /// Parses `http://`, `https://`, `ws://` or `wss://` URLs as Node's client does: the path is the
 /// namespace (`/` when empty), the query goes to every Engine.IO request.
 pub(crate) fn parse_url(input: &str) -> Result<ParsedUrl, String> {
-    let uri: http::Uri = input.parse().map_err(|e| format!("invalid URL {input:?}: {e}"))?;
+    let uri: http::Uri = input
+        .parse()
+        .map_err(|e| format!("invalid URL {input:?}: {e}"))?;
     let secure = match uri.scheme_str() {
         Some("http" | "ws") => false,
         Some("https" | "wss") => true,
         Some(other) => return Err(format!("unsupported URL scheme {other:?}")),
         None => return Err(format!("URL {input:?} has no scheme")),
     };
-    let host = uri.host().ok_or_else(|| format!("URL {input:?} has no host"))?;
+    let host = uri
+        .host()
+        .ok_or_else(|| format!("URL {input:?} has no host"))?;
     let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
     let authority = if host.contains(':') && !host.starts_with('[') {
         format!("[{host}]:{port}")
@@ -38,7 +42,11 @@ pub(crate) fn parse_url(input: &str) -> Result<ParsedUrl, String> {
         format!("{host}:{port}")
     };
     let path = uri.path();
-    let namespace = if path.is_empty() { "/".to_owned() } else { path.to_owned() };
+    let namespace = if path.is_empty() {
+        "/".to_owned()
+    } else {
+        path.to_owned()
+    };
     let query = uri.query().map(parse_query).unwrap_or_default();
     Ok(ParsedUrl {
         endpoint: EndpointUrl { authority, secure },
@@ -86,7 +94,12 @@ fn decode(s: &str) -> String {
 /// Appends `s` percent-encoded as `encodeURIComponent` does.
 pub(crate) fn push_encoded(out: &mut String, s: &str) {
     for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')') {
+        if b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
+            )
+        {
             out.push(char::from(b));
         } else {
             out.push('%');
@@ -114,9 +127,15 @@ mod tests {
         let u = parse_url("http://localhost:3000/admin?token=a%20b&x").unwrap();
         assert_eq!(u.endpoint.authority, "localhost:3000");
         assert_eq!(u.namespace, "/admin");
-        assert_eq!(u.query, vec![("token".into(), "a b".into()), ("x".into(), String::new())]);
+        assert_eq!(
+            u.query,
+            vec![("token".into(), "a b".into()), ("x".into(), String::new())]
+        );
         let u = parse_url("ws://127.0.0.1").unwrap();
-        assert_eq!((u.endpoint.authority.as_str(), u.namespace.as_str()), ("127.0.0.1:80", "/"));
+        assert_eq!(
+            (u.endpoint.authority.as_str(), u.namespace.as_str()),
+            ("127.0.0.1:80", "/")
+        );
         assert!(parse_url("https://example.com").unwrap().endpoint.secure);
         assert!(parse_url("ftp://x").is_err());
         let mut s = String::new();
