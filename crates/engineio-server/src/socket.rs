@@ -111,12 +111,42 @@ pub struct Handshake {
     pub issued: SystemTime,
 }
 
+/// A copy of `headers` that shares nothing with the request: hyper's header values are slices
+/// of its 8 KiB read buffer, and a session that kept them would keep that buffer for its whole
+/// life. The values are copied into one buffer of their own.
+fn detached_headers(headers: &http::HeaderMap) -> http::HeaderMap {
+    let total: usize = headers.values().map(|v| v.as_bytes().len()).sum();
+    let mut buf = bytes::BytesMut::with_capacity(total);
+    for value in headers.values() {
+        buf.extend_from_slice(value.as_bytes());
+    }
+    let buf = buf.freeze();
+    let mut copy = http::HeaderMap::with_capacity(headers.len());
+    let mut at = 0;
+    for (name, value) in headers {
+        let len = value.as_bytes().len();
+        let shared = buf.slice(at..at + len);
+        at += len;
+        if let Ok(mut detached) = http::HeaderValue::from_maybe_shared(shared) {
+            detached.set_sensitive(value.is_sensitive());
+            copy.append(name.clone(), detached);
+        }
+    }
+    copy
+}
+
+/// A copy of `uri` that does not share hyper's read buffer (see [`detached_headers`]).
+fn detached_uri(uri: &http::Uri) -> http::Uri {
+    http::Uri::from_maybe_shared(bytes::Bytes::copy_from_slice(uri.to_string().as_bytes()))
+        .unwrap_or_else(|_| uri.clone())
+}
+
 impl Handshake {
     pub(crate) fn from_request<B>(request: &http::Request<B>, transport: TransportKind) -> Self {
         let extensions = request.extensions();
         Self {
-            uri: request.uri().clone(),
-            headers: request.headers().clone(),
+            uri: detached_uri(request.uri()),
+            headers: detached_headers(request.headers()),
             remote_addr: extensions.get::<RemoteAddr>().map(|addr| addr.0),
             secure: extensions.get::<Secure>().is_some_and(|secure| secure.0),
             transport,

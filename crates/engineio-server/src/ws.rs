@@ -14,12 +14,85 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error, Message, Utf8Bytes};
 
-/// Initial read buffer of a WebSocket.
-const READ_BUFFER: usize = 4096;
+/// Initial read buffer of a WebSocket: it is allocated up front and kept while the connection
+/// is idle, so it is small; a larger message grows it as needed.
+const READ_BUFFER: usize = 512;
 
 /// A server-side WebSocket over an upgraded hyper connection.
 pub(crate) struct WebSocket {
-    inner: WebSocketStream<TokioIo<Upgraded>>,
+    inner: WebSocketStream<Io>,
+}
+
+/// The connection under a WebSocket: the TCP stream itself when hyper hands it back (our own
+/// `serve`), else hyper's upgraded connection. Taking the stream back frees hyper's 8 KiB read
+/// buffer, which an `Upgraded` keeps alive for as long as the connection lives.
+enum Io {
+    Tcp(tokio::net::TcpStream),
+    Upgraded(TokioIo<Upgraded>),
+}
+
+impl tokio::io::AsyncRead for Io {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Io::Tcp(io) => std::pin::Pin::new(io).poll_read(cx, buf),
+            Io::Upgraded(io) => std::pin::Pin::new(io).poll_read(cx, buf),
+        }
+    }
+}
+
+impl tokio::io::AsyncWrite for Io {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Io::Tcp(io) => std::pin::Pin::new(io).poll_write(cx, buf),
+            Io::Upgraded(io) => std::pin::Pin::new(io).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_write_vectored(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Io::Tcp(io) => std::pin::Pin::new(io).poll_write_vectored(cx, bufs),
+            Io::Upgraded(io) => std::pin::Pin::new(io).poll_write_vectored(cx, bufs),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        match self {
+            Io::Tcp(io) => io.is_write_vectored(),
+            Io::Upgraded(io) => io.is_write_vectored(),
+        }
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Io::Tcp(io) => std::pin::Pin::new(io).poll_flush(cx),
+            Io::Upgraded(io) => std::pin::Pin::new(io).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Io::Tcp(io) => std::pin::Pin::new(io).poll_shutdown(cx),
+            Io::Upgraded(io) => std::pin::Pin::new(io).poll_shutdown(cx),
+        }
+    }
 }
 
 /// What reading a WebSocket gave.
@@ -49,9 +122,34 @@ impl WebSocket {
             .read_buffer_size(READ_BUFFER)
             .max_message_size(Some(max_payload))
             .max_frame_size(Some(max_payload));
-        let inner =
-            WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config))
-                .await;
+        let inner = match upgraded.downcast::<TokioIo<tokio::net::TcpStream>>() {
+            Ok(parts) if parts.read_buf.is_empty() => {
+                WebSocketStream::from_raw_socket(
+                    Io::Tcp(parts.io.into_inner()),
+                    Role::Server,
+                    Some(config),
+                )
+                .await
+            }
+            Ok(parts) => {
+                // The client sent frames right behind its handshake: hand them over.
+                WebSocketStream::from_partially_read(
+                    Io::Tcp(parts.io.into_inner()),
+                    parts.read_buf.to_vec(),
+                    Role::Server,
+                    Some(config),
+                )
+                .await
+            }
+            Err(upgraded) => {
+                WebSocketStream::from_raw_socket(
+                    Io::Upgraded(TokioIo::new(upgraded)),
+                    Role::Server,
+                    Some(config),
+                )
+                .await
+            }
+        };
         Self { inner }
     }
 
