@@ -2,10 +2,17 @@
 //! expiries and application commands, and carries out what the session asks for.
 //!
 //! Nothing else touches the session, so it needs no lock. Everything reaches the task through
-//! one bounded channel of [`Command`]s; the task answers HTTP requests through one-shot channels.
+//! its [`Queue`]; the task answers HTTP requests through one-shot channels and tells the
+//! application through its [`Handler`], in this task.
+//!
+//! The task is a hand-written future rather than an `async` block around `select!`: its state is
+//! this struct and one timer, about a kilobyte, where the generated state machine of the same
+//! loop took four (memory per idle connection is what the server is measured on).
 
-use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -13,13 +20,16 @@ use engineio_proto::session::{
     CloseReason, Event, PollError, Server, Session, Transmit, TransportEnd,
 };
 use engineio_proto::{Packet, ProtocolVersion, TransportKind, payload};
+use futures_util::{Sink, Stream};
 use http::StatusCode;
-use tokio::sync::{mpsc, oneshot};
-use tokio::time::Instant;
+use tokio::sync::oneshot;
+use tokio::time::{Instant, Sleep};
 
+use crate::app::Handler;
 use crate::http_util::{ErrorCode, Reject};
+use crate::queue::Queue;
 use crate::server::Shared;
-use crate::socket::{Message, SocketEvent};
+use crate::socket::Message;
 use crate::ws::{Incoming, WebSocket};
 
 /// Requests to a session's task.
@@ -71,23 +81,34 @@ pub(crate) enum PollReply {
     Reject(Reject),
 }
 
+/// How many rounds one wake-up may take before the task yields to others.
+const ROUNDS_PER_POLL: usize = 64;
+
+/// How long closing a WebSocket may take before the connection is dropped.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+const TEXT: &str = "text/plain; charset=UTF-8";
+
 pub(crate) struct Driver {
     session: Session<Server>,
     shared: Arc<Shared>,
-    commands: mpsc::Receiver<Command>,
-    events: mpsc::Sender<SocketEvent>,
-    /// Events the application has not taken yet (bounded by `max_pending_events`, plus at most
-    /// one POST's packets).
-    pending: VecDeque<SocketEvent>,
-    /// A POST that arrived while `pending` was full: processed once the application catches up.
+    queue: Arc<Queue>,
+    app: Box<dyn Handler>,
+    /// A POST that arrived while the application was not ready: processed once it is.
     deferred_post: Option<(Body, oneshot::Sender<Result<(), Reject>>)>,
     /// A POST whose packets are being fed; answered once all of them went in. Feeding pauses
-    /// while `pending` is full, so one body cannot turn into an unbounded number of events.
+    /// while the application is not ready, so one body cannot flood it.
     feeding: Option<Feeding>,
     held_get: Option<oneshot::Sender<PollReply>>,
     ws: Option<WebSocket>,
+    /// When the WebSocket write in progress started (a peer that does not read cannot hold
+    /// the session forever).
+    writing_since: Option<Instant>,
     out: Vec<Packet>,
     closed: Option<CloseReason>,
+    /// The one timer: the session's next deadline or the write deadline, whichever is first.
+    timer: Pin<Box<Sleep>>,
+    timer_at: Option<Instant>,
     /// v3: the client takes binary payloads (it did not ask for `b64=1`).
     #[cfg_attr(not(feature = "v3"), allow(dead_code, reason = "v3 only"))]
     supports_binary: bool,
@@ -97,23 +118,25 @@ impl Driver {
     pub(crate) fn new(
         session: Session<Server>,
         shared: Arc<Shared>,
-        commands: mpsc::Receiver<Command>,
-        events: mpsc::Sender<SocketEvent>,
+        queue: Arc<Queue>,
+        app: Box<dyn Handler>,
         ws: Option<WebSocket>,
         supports_binary: bool,
     ) -> Self {
         Self {
             session,
             shared,
-            commands,
-            events,
-            pending: VecDeque::new(),
+            queue,
+            app,
             deferred_post: None,
             feeding: None,
             held_get: None,
             ws,
+            writing_since: None,
             out: Vec::new(),
             closed: None,
+            timer: Box::pin(tokio::time::sleep_until(Instant::now())),
+            timer_at: None,
             supports_binary,
         }
     }
@@ -126,8 +149,8 @@ impl Driver {
         self.session.protocol()
     }
 
-    fn high_water(&self) -> usize {
-        self.shared.config.max_pending_events.max(1)
+    fn write_limit(&self) -> Duration {
+        self.shared.config.ping_interval + self.shared.config.ping_timeout
     }
 
     /// Encodes the handshake answer (or any polling payload) for the current protocol.
@@ -151,73 +174,41 @@ impl Driver {
         }
     }
 
-    pub(crate) async fn run(mut self) {
-        let sleep = tokio::time::sleep(Duration::from_secs(3600));
-        tokio::pin!(sleep);
-        loop {
-            self.drive().await;
-            if self.session.is_closed() {
-                break;
-            }
-            if self.pending.len() < self.high_water() {
-                if self.feeding.is_some() {
-                    self.feed_some();
-                    continue;
-                }
-                if let Some((body, reply)) = self.deferred_post.take() {
-                    self.start_post(body, reply);
-                    continue;
-                }
-            }
-            let deadline = self.session.poll_timeout();
-            if let Some(at) = deadline {
-                sleep.as_mut().reset(Instant::from_std(at));
-            }
-            let can_read = self.pending.len() < self.high_water();
-            let has_pending = !self.pending.is_empty();
-            let wake = tokio::select! {
-                command = self.commands.recv() => Wake::Command(command),
-                incoming = recv_ws(&mut self.ws), if can_read && self.ws.is_some() => {
-                    Wake::WebSocket(incoming)
-                }
-                () = &mut sleep, if deadline.is_some() => Wake::Timer,
-                () = get_closed(&mut self.held_get), if self.held_get.is_some() => Wake::GetClosed,
-                permit = self.events.reserve(), if has_pending => match permit {
-                    Ok(permit) => {
-                        if let Some(event) = self.pending.pop_front() {
-                            permit.send(event);
-                        }
-                        Wake::Delivered
-                    }
-                    // The application dropped its `Events`: nobody listens any more.
-                    Err(_) => Wake::NoListener,
-                },
-            };
-            // Timers that are due count before the input that raced them: a GET arriving after
-            // the ping timeout finds the session closed.
-            self.fire_due_timers();
-            match wake {
-                Wake::Command(Some(command)) => self.on_command(command),
-                Wake::Command(None) => {
-                    self.session
-                        .close(CloseReason::ServerShuttingDown, Self::now());
-                }
-                Wake::WebSocket(incoming) => self.on_ws(incoming),
-                Wake::Timer => {}
-                Wake::GetClosed => {
-                    // The client dropped its GET (Node: "poll connection closed prematurely").
-                    self.held_get = None;
-                    self.session.handle_transport_closed(
-                        TransportKind::Polling,
-                        TransportEnd::Error,
-                        Self::now(),
-                    );
-                }
-                Wake::Delivered => {}
-                Wake::NoListener => self.pending.clear(),
+    /// One round: takes every input that is ready and carries out what the session asks for.
+    /// Whether anything happened.
+    fn round(&mut self, cx: &mut Context<'_>) -> bool {
+        let mut progressed = false;
+        while let Some(command) = self.queue.pop() {
+            self.on_command(command);
+            progressed = true;
+        }
+        self.app.poll(cx);
+        if self.app.ready() {
+            if self.feeding.is_some() {
+                progressed |= self.feed_some();
+            } else if let Some((body, reply)) = self.deferred_post.take() {
+                self.start_post(body, reply);
+                progressed = true;
             }
         }
-        self.finish().await;
+        progressed |= self.read_ws(cx);
+        if let Some(get) = self.held_get.as_mut() {
+            if get.poll_closed(cx).is_ready() {
+                // The client dropped its GET (Node: "poll connection closed prematurely").
+                self.held_get = None;
+                self.session.handle_transport_closed(
+                    TransportKind::Polling,
+                    TransportEnd::Error,
+                    Self::now(),
+                );
+                progressed = true;
+            }
+        }
+        // Timers that are due count before the input that raced them: a GET arriving after
+        // the ping timeout finds the session closed.
+        self.fire_due_timers();
+        progressed |= self.drive(cx);
+        progressed
     }
 
     /// Feeds every due timer at the instant it was due, not when the task woke up: the tokio
@@ -229,90 +220,79 @@ impl Driver {
         for _ in 0..16 {
             match self.session.poll_timeout() {
                 Some(at) if at <= now => self.session.handle_timeout(at),
-                _ => return,
+                _ => break,
+            }
+        }
+        if let Some(since) = self.writing_since {
+            if Instant::now().duration_since(since) >= self.write_limit() {
+                self.ws_failed();
             }
         }
     }
 
-    /// After the close: leave the table, refuse what is still queued, hand the last events over.
-    async fn finish(mut self) {
-        self.shared
-            .remove(self.session.open().map(|open| &open.sid));
-        self.commands.close();
-        while let Ok(command) = self.commands.try_recv() {
-            match command {
-                Command::Poll(reply) => {
-                    let _ =
-                        reply.send(PollReply::Reject(Reject::Code(ErrorCode::SessionIdUnknown)));
-                }
-                Command::Post(_, reply) => {
-                    let _ = reply.send(Err(Reject::Code(ErrorCode::SessionIdUnknown)));
-                }
-                Command::WebSocket(ws) => {
-                    tokio::spawn(ws.close(false, CLOSE_TIMEOUT));
-                }
-                Command::Send(_) | Command::SendAll(_) | Command::Close(_) => {}
-            }
+    /// Points the timer at the next deadline; whether it is already due.
+    fn arm_timer(&mut self, cx: &mut Context<'_>) -> bool {
+        let session = self.session.poll_timeout().map(Instant::from_std);
+        let write = self.writing_since.map(|since| since + self.write_limit());
+        let next = match (session, write) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let Some(at) = next else {
+            self.timer_at = None;
+            return false;
+        };
+        if self.timer_at != Some(at) {
+            self.timer.as_mut().reset(at);
+            self.timer_at = Some(at);
         }
-        if let Some(feeding) = self.feeding.take() {
-            let _ = feeding.reply.send(Ok(()));
-        }
-        if let Some((_, reply)) = self.deferred_post.take() {
-            let _ = reply.send(Err(Reject::Code(ErrorCode::SessionIdUnknown)));
-        }
-        // The application gets its last events if it reads them within a bounded time.
-        let events = self.events;
-        let pending = std::mem::take(&mut self.pending);
-        let limit = self.shared.config.ping_interval + self.shared.config.ping_timeout;
-        let _ = tokio::time::timeout(limit, async move {
-            for event in pending {
-                if events.send(event).await.is_err() {
-                    break;
-                }
-            }
-        })
-        .await;
+        self.timer.as_mut().poll(cx).is_ready()
     }
 
-    /// Moves the session's events to `pending`; whether there were any.
+    /// Moves the session's events to the application; whether there were any.
     fn take_events(&mut self) -> bool {
         let mut any = false;
         while let Some(event) = self.session.poll_event() {
             any = true;
-            let event = match event {
-                Event::Message(text) => SocketEvent::Message(Message::Text(text)),
-                Event::Binary(data) => SocketEvent::Message(Message::Binary(data)),
-                Event::Upgraded(transport) => SocketEvent::Upgraded(transport),
-                Event::Closed { reason, .. } => {
-                    self.closed = Some(reason);
-                    SocketEvent::Closed(reason)
-                }
-                _ => continue,
-            };
-            self.pending.push_back(event);
+            match event {
+                Event::Message(text) => self.app.on_message(Message::Text(text)),
+                Event::Binary(data) => self.app.on_message(Message::Binary(data)),
+                Event::Upgraded(transport) => self.app.on_upgrade(transport),
+                Event::Closed { reason, .. } => self.closed = Some(reason),
+                _ => {}
+            }
         }
         any
     }
 
-    /// Drains the session until it has nothing more to say.
-    async fn drive(&mut self) {
+    /// Drains the session until it has nothing more to say, or until the WebSocket is busy
+    /// writing: while a write is in progress nothing more is taken from the session, whose
+    /// bounded queue is where a slow reader's backlog waits.
+    fn drive(&mut self, cx: &mut Context<'_>) -> bool {
+        let mut progressed = false;
         loop {
-            let mut progressed = false;
-            progressed |= self.take_events();
+            let mut round = self.take_events();
+            if self.writing_since.is_some() {
+                round |= self.flush_ws(cx);
+                if self.writing_since.is_some() {
+                    return progressed | round;
+                }
+            }
             let mut out = std::mem::take(&mut self.out);
-            while let Some(transmit) = self.session.poll_transmit(&mut out) {
-                progressed = true;
-                self.transmit(transmit, &mut out).await;
+            if let Some(transmit) = self.session.poll_transmit(&mut out) {
+                round = true;
+                self.transmit(transmit, &out);
                 out.clear();
             }
             self.out = out;
-            if !progressed {
-                return;
+            progressed |= round;
+            if !round {
+                return progressed;
             }
         }
     }
 
-    async fn transmit(&mut self, transmit: Transmit, out: &mut [Packet]) {
+    fn transmit(&mut self, transmit: Transmit, out: &[Packet]) {
         match transmit {
             Transmit::Send(TransportKind::Polling) => {
                 let (body, content_type) =
@@ -325,26 +305,25 @@ impl Driver {
             Transmit::Send(TransportKind::WebSocket) => {
                 let protocol = self.protocol();
                 let supports_binary = self.supports_binary;
-                let limit = self.shared.config.ping_interval + self.shared.config.ping_timeout;
                 let Some(ws) = self.ws.as_mut() else {
                     return;
                 };
-                let frames = out.iter().map(|packet| {
-                    if supports_binary {
+                let mut failed = false;
+                for packet in out {
+                    let frame = if supports_binary {
                         packet.to_frame(protocol)
                     } else {
                         engineio_proto::Frame::Text(packet.to_text(protocol))
+                    };
+                    if ws.start_send(frame).is_err() {
+                        failed = true;
+                        break;
                     }
-                });
-                // A peer that does not read cannot hold the task forever.
-                let written = tokio::time::timeout(limit, ws.send_all(frames)).await;
-                if !matches!(written, Ok(Ok(()))) {
-                    self.ws = None;
-                    self.session.handle_transport_closed(
-                        TransportKind::WebSocket,
-                        TransportEnd::Error,
-                        Self::now(),
-                    );
+                }
+                if failed {
+                    self.ws_failed();
+                } else {
+                    self.writing_since = Some(Instant::now());
                 }
             }
             Transmit::Close(TransportKind::Polling) => {
@@ -366,11 +345,69 @@ impl Driver {
             }
             Transmit::Close(TransportKind::WebSocket) => {
                 if let Some(ws) = self.ws.take() {
+                    self.writing_since = None;
                     tokio::spawn(ws.close(false, CLOSE_TIMEOUT));
                 }
             }
             Transmit::Poll | Transmit::Connect(_) => {}
         }
+    }
+
+    /// Pushes buffered frames to the socket; whether the write finished now.
+    fn flush_ws(&mut self, cx: &mut Context<'_>) -> bool {
+        let Some(ws) = self.ws.as_mut() else {
+            self.writing_since = None;
+            return false;
+        };
+        match Pin::new(&mut ws.inner).poll_flush(cx) {
+            Poll::Ready(Ok(())) => self.writing_since.take().is_some(),
+            Poll::Ready(Err(_)) => {
+                self.ws_failed();
+                true
+            }
+            Poll::Pending => {
+                self.writing_since.get_or_insert_with(Instant::now);
+                false
+            }
+        }
+    }
+
+    /// The WebSocket failed or stalled: the transport is over.
+    fn ws_failed(&mut self) {
+        self.writing_since = None;
+        if self.ws.take().is_some() {
+            self.session.handle_transport_closed(
+                TransportKind::WebSocket,
+                TransportEnd::Error,
+                Self::now(),
+            );
+        }
+    }
+
+    /// Reads the frames the WebSocket has, while the application takes them.
+    fn read_ws(&mut self, cx: &mut Context<'_>) -> bool {
+        let mut progressed = false;
+        // A bounded number per round, so that one busy client cannot starve the rest.
+        for _ in 0..32 {
+            if !self.app.ready() || self.session.is_closed() {
+                break;
+            }
+            let Some(ws) = self.ws.as_mut() else {
+                break;
+            };
+            let incoming = match Pin::new(&mut ws.inner).poll_next(cx) {
+                Poll::Pending => break,
+                Poll::Ready(item) => crate::ws::incoming(item),
+            };
+            progressed = true;
+            match incoming {
+                Some(incoming) => self.on_ws(incoming),
+                None => continue,
+            }
+            // Let the application see this frame's events before the next frame.
+            self.take_events();
+        }
+        progressed
     }
 
     fn on_command(&mut self, command: Command) {
@@ -398,7 +435,7 @@ impl Driver {
                         TransportEnd::Error,
                         now,
                     );
-                } else if self.pending.len() >= self.high_water() {
+                } else if !self.app.ready() {
                     self.deferred_post = Some((body, reply));
                 } else {
                     self.start_post(body, reply);
@@ -441,6 +478,7 @@ impl Driver {
             .handle_transport_closed(transport, TransportEnd::Error, now);
         if transport == TransportKind::WebSocket {
             if let Some(ws) = self.ws.take() {
+                self.writing_since = None;
                 tokio::spawn(ws.close(false, CLOSE_TIMEOUT));
             }
         } else if let Some(get) = self.held_get.take() {
@@ -503,21 +541,22 @@ impl Driver {
     }
 
     /// Feeds the POST being processed while the application keeps up; answers it when done.
-    fn feed_some(&mut self) {
+    fn feed_some(&mut self) -> bool {
         let Some(mut feeding) = self.feeding.take() else {
-            return;
+            return false;
         };
         let now = Self::now();
-        let high_water = self.high_water();
+        let mut progressed = false;
         loop {
             if self.session.is_closed() {
                 break;
             }
             self.take_events();
-            if self.pending.len() >= high_water {
+            if !self.app.ready() {
                 self.feeding = Some(feeding);
-                return;
+                return progressed;
             }
+            progressed = true;
             match feeding.packets.next() {
                 None => break,
                 Some(Ok(packet)) => {
@@ -530,7 +569,9 @@ impl Driver {
                 }
             }
         }
+        self.take_events();
         let _ = feeding.reply.send(Ok(()));
+        true
     }
 
     fn on_ws(&mut self, incoming: Incoming) {
@@ -549,6 +590,7 @@ impl Driver {
                 .handle_parse_error(TransportKind::WebSocket, now),
             Incoming::Closed { clean } => {
                 self.ws = None;
+                self.writing_since = None;
                 let end = if clean {
                     TransportEnd::Closed
                 } else {
@@ -559,6 +601,7 @@ impl Driver {
             }
             Incoming::TooBig => {
                 if let Some(ws) = self.ws.take() {
+                    self.writing_since = None;
                     tokio::spawn(ws.close(true, CLOSE_TIMEOUT));
                 }
                 self.session.handle_transport_closed(
@@ -569,6 +612,67 @@ impl Driver {
             }
         }
     }
+
+    /// After the close: leave the table, refuse what is still queued, tell the application.
+    fn finish(&mut self) {
+        self.shared
+            .remove(self.session.open().map(|open| &open.sid));
+        for command in self.queue.close() {
+            match command {
+                Command::Poll(reply) => {
+                    let _ =
+                        reply.send(PollReply::Reject(Reject::Code(ErrorCode::SessionIdUnknown)));
+                }
+                Command::Post(_, reply) => {
+                    let _ = reply.send(Err(Reject::Code(ErrorCode::SessionIdUnknown)));
+                }
+                Command::WebSocket(ws) => {
+                    tokio::spawn(ws.close(false, CLOSE_TIMEOUT));
+                }
+                Command::Send(_) | Command::SendAll(_) | Command::Close(_) => {}
+            }
+        }
+        if let Some(feeding) = self.feeding.take() {
+            let _ = feeding.reply.send(Ok(()));
+        }
+        if let Some((_, reply)) = self.deferred_post.take() {
+            let _ = reply.send(Err(Reject::Code(ErrorCode::SessionIdUnknown)));
+        }
+        if let Some(ws) = self.ws.take() {
+            tokio::spawn(ws.close(false, CLOSE_TIMEOUT));
+        }
+        self.take_events();
+        let reason = self.closed.unwrap_or(CloseReason::TransportClose);
+        self.app.on_close(reason);
+    }
+}
+
+impl Future for Driver {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        this.queue.register(cx.waker());
+        for _ in 0..ROUNDS_PER_POLL {
+            let progressed = this.round(cx);
+            if this.session.is_closed() {
+                this.finish();
+                return Poll::Ready(());
+            }
+            if progressed {
+                continue;
+            }
+            // Nothing to do: make sure every source will wake us, then sleep.
+            this.app.poll(cx);
+            if this.arm_timer(cx) {
+                continue;
+            }
+            return Poll::Pending;
+        }
+        // Busy: let other tasks run, and come back.
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
 }
 
 /// The packets of a POST body, decoded lazily.
@@ -578,33 +682,4 @@ type Packets = Box<dyn Iterator<Item = Result<Packet, engineio_proto::DecodeErro
 struct Feeding {
     packets: Packets,
     reply: oneshot::Sender<Result<(), Reject>>,
-}
-
-/// What woke the task up.
-enum Wake {
-    Command(Option<Command>),
-    WebSocket(Incoming),
-    Timer,
-    GetClosed,
-    Delivered,
-    NoListener,
-}
-
-const TEXT: &str = "text/plain; charset=UTF-8";
-
-/// How long closing a WebSocket may take before the connection is dropped.
-const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
-
-async fn recv_ws(ws: &mut Option<WebSocket>) -> Incoming {
-    match ws {
-        Some(ws) => ws.recv().await,
-        None => std::future::pending().await,
-    }
-}
-
-async fn get_closed(get: &mut Option<oneshot::Sender<PollReply>>) {
-    match get {
-        Some(get) => get.closed().await,
-        None => std::future::pending().await,
-    }
 }

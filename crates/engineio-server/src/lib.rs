@@ -48,9 +48,11 @@
 //! # }
 //! ```
 
+mod app;
 mod config;
 mod driver;
 mod http_util;
+mod queue;
 mod server;
 mod socket;
 mod ws;
@@ -60,4 +62,5 @@ pub use engineio_proto::session::CloseReason;
 pub use engineio_proto::{ProtocolVersion, Str, TransportKind};
 pub use http_util::{ErrorCode, ResponseBody, generate_id};
 pub use server::{Builder, EngineIo, EngineIoLayer, EngineIoService, RequestInfo};
-pub use socket::{Events, Handshake, Message, RemoteAddr, Secure, SendError, Socket, SocketEvent};
+pub use app::{Events, Handler};
+pub use socket::{Handshake, Message, RemoteAddr, Secure, SendError, Socket, SocketEvent};

@@ -18,7 +18,7 @@ use http_body::Body as HttpBody;
 use http_body_util::{BodyExt as _, Either, Limited};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -27,11 +27,13 @@ use crate::driver::{Body, Command, Driver, PollReply};
 use crate::http_util::{
     self, ErrorCode, Query, Reject, ResponseBody, apply_cors, generate_id, ok_response, preflight,
 };
-use crate::socket::{Events, Handshake, RemoteAddr, Socket};
+use crate::app::{ChannelHandler, Events, Handler as AppHandler};
+use crate::queue::{PushError, Queue};
+use crate::socket::{Handshake, RemoteAddr, Socket};
 use crate::ws::{WebSocket, accept_key};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
-type Handler = dyn Fn(Socket, Events) + Send + Sync;
+type Handler = dyn Fn(Socket) -> Box<dyn AppHandler> + Send + Sync;
 type AllowRequest = dyn Fn(&RequestInfo<'_>) -> Result<(), String> + Send + Sync;
 type HeadersHook = dyn Fn(&RequestInfo<'_>, &mut HeaderMap) + Send + Sync;
 
@@ -131,6 +133,22 @@ impl Builder {
     where
         F: Fn(Socket, Events) + Send + Sync + 'static,
     {
+        let high_water = self.config.max_pending_events;
+        self.build_with_handler(move |socket| {
+            let (handler, events) = ChannelHandler::new(high_water);
+            on_connection(socket, events);
+            Box::new(handler)
+        })
+    }
+
+    /// The server, with a [`Handler`](crate::Handler) per session made by `new_handler`: the
+    /// handler runs in the session's own task (no channel, no second task per session), which
+    /// is what a protocol on top of Engine.IO (Socket.IO) wants.
+    pub fn build_with_handler<F>(self, new_handler: F) -> EngineIo
+    where
+        F: Fn(Socket) -> Box<dyn AppHandler> + Send + Sync + 'static,
+    {
+        let on_connection = new_handler;
         let config = self.config;
         let (shutdown, _) = tokio::sync::watch::channel(false);
         EngineIo {
@@ -152,7 +170,7 @@ impl Builder {
 /// A session in the table.
 #[derive(Clone)]
 struct Entry {
-    tx: mpsc::Sender<Command>,
+    queue: Arc<Queue>,
     protocol: ProtocolVersion,
     handshake: Arc<Handshake>,
 }
@@ -183,8 +201,8 @@ impl Shared {
         self.sessions.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn lookup(&self, sid: &str) -> Option<mpsc::Sender<Command>> {
-        self.table().get(sid).map(|entry| entry.tx.clone())
+    fn lookup(&self, sid: &str) -> Option<Arc<Queue>> {
+        self.table().get(sid).map(|entry| entry.queue.clone())
     }
 }
 
@@ -257,7 +275,8 @@ impl EngineIo {
         Some(Socket {
             sid: Str::from(sid),
             protocol: entry.protocol,
-            tx: entry.tx,
+            queue: entry.queue,
+            capacity: self.shared.config.command_capacity,
             handshake: entry.handshake,
         })
     }
@@ -277,7 +296,8 @@ impl EngineIo {
             let socket = Socket {
                 sid: Str::new(),
                 protocol: entry.protocol,
-                tx: entry.tx,
+                queue: entry.queue,
+                capacity: self.shared.config.command_capacity,
                 handshake: entry.handshake,
             };
             socket.close_with(CloseReason::ServerShuttingDown);
@@ -420,12 +440,12 @@ impl EngineIo {
             }
         }
         if let Some(sid) = query.sid.as_deref().filter(|sid| !sid.is_empty()) {
-            let Some(tx) = self.shared.lookup(sid) else {
+            let Some(queue) = self.shared.lookup(sid) else {
                 return reject(Reject::Code(ErrorCode::SessionIdUnknown));
             };
             return match (transport, upgrade) {
-                (TransportKind::WebSocket, true) => self.upgrade_session(&mut request, tx),
-                (TransportKind::Polling, false) => self.polling_request(request, tx).await,
+                (TransportKind::WebSocket, true) => self.upgrade_session(&mut request, queue),
+                (TransportKind::Polling, false) => self.polling_request(request, queue).await,
                 // A WebSocket upgrade asking for polling, or a plain request naming websocket.
                 _ => reject(Reject::Code(ErrorCode::BadRequest)),
             };
@@ -485,37 +505,33 @@ impl EngineIo {
         supports_binary: bool,
         handshake: Arc<Handshake>,
     ) {
-        let config = &self.shared.config;
-        let (tx, rx) = mpsc::channel(config.command_capacity.max(1));
-        // The events channel is small: `Driver::pending` is the bounded buffer behind it.
-        let (events_tx, events_rx) = mpsc::channel(16);
+        let queue = Arc::new(Queue::default());
         let protocol = session.protocol();
         self.shared.table().insert(
             sid.clone(),
             Entry {
-                tx: tx.clone(),
+                queue: queue.clone(),
                 protocol,
                 handshake: handshake.clone(),
             },
         );
+        let socket = Socket {
+            sid,
+            protocol,
+            queue: queue.clone(),
+            capacity: self.shared.config.command_capacity.max(1),
+            handshake,
+        };
+        let app = (self.shared.on_connection)(socket);
         let driver = Driver::new(
             session,
             self.shared.clone(),
-            rx,
-            events_tx,
+            queue,
+            app,
             ws,
             supports_binary,
         );
-        tokio::spawn(driver.run());
-        (self.shared.on_connection)(
-            Socket {
-                sid,
-                protocol,
-                tx,
-                handshake,
-            },
-            Events { rx: events_rx },
-        );
+        tokio::spawn(driver);
     }
 
     fn polling_handshake(
@@ -594,20 +610,23 @@ impl EngineIo {
     fn upgrade_session<B>(
         &self,
         request: &mut Request<B>,
-        tx: mpsc::Sender<Command>,
+        queue: Arc<Queue>,
     ) -> Response<ResponseBody> {
         let Some(response) = switching_protocols(request.headers()) else {
             return Reject::Code(ErrorCode::BadRequest).upgrade_response();
         };
         let on_upgrade = hyper::upgrade::on(request);
         let max_payload = self.shared.config.max_http_buffer_size;
+        let capacity = self.shared.config.command_capacity;
         tokio::spawn(async move {
             let Ok(upgraded) = on_upgrade.await else {
                 return;
             };
             let ws = WebSocket::from_upgraded(upgraded, max_payload).await;
-            if let Err(error) = tx.send(Command::WebSocket(Box::new(ws))).await {
-                if let Command::WebSocket(ws) = error.0 {
+            if let Err(PushError::Full(command) | PushError::Closed(command)) =
+                queue.push_request(Command::WebSocket(Box::new(ws)), capacity)
+            {
+                if let Command::WebSocket(ws) = command {
                     ws.close(false, std::time::Duration::from_secs(5)).await;
                 }
             }
@@ -618,7 +637,7 @@ impl EngineIo {
     async fn polling_request<B>(
         &self,
         request: Request<B>,
-        tx: mpsc::Sender<Command>,
+        queue: Arc<Queue>,
     ) -> Response<ResponseBody>
     where
         B: HttpBody + Send + 'static,
@@ -626,10 +645,11 @@ impl EngineIo {
         B::Error: Into<BoxError>,
     {
         let unknown = || Reject::Code(ErrorCode::SessionIdUnknown).response();
+        let capacity = self.shared.config.command_capacity;
         match *request.method() {
             Method::GET => {
                 let (reply, answer) = oneshot::channel();
-                if tx.send(Command::Poll(reply)).await.is_err() {
+                if queue.push_request(Command::Poll(reply), capacity).is_err() {
                     return unknown();
                 }
                 match answer.await {
@@ -670,9 +690,8 @@ impl EngineIo {
                 // One yield gives a GET that arrived alongside the same head start.
                 tokio::task::yield_now().await;
                 let (reply, answer) = oneshot::channel();
-                if tx
-                    .send(Command::Post(Body { data, binary }, reply))
-                    .await
+                if queue
+                    .push_request(Command::Post(Body { data, binary }, reply), capacity)
                     .is_err()
                 {
                     return unknown();

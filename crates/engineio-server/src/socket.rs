@@ -1,4 +1,5 @@
-//! What the application holds: a [`Socket`] handle to send and close, and [`Events`] to receive.
+//! What the application holds: a [`Socket`] handle to send and close (and, with
+//! [`crate::EngineIo::new`], [`crate::Events`] to receive).
 
 use bytes::Bytes;
 use engineio_proto::session::CloseReason;
@@ -7,9 +8,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use tokio::sync::mpsc;
 
 use crate::driver::Command;
+use crate::queue::{PushError, Queue};
 
 /// One Engine.IO message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,7 +79,9 @@ pub enum SendError<T = Message> {
 pub struct Socket {
     pub(crate) sid: Str,
     pub(crate) protocol: ProtocolVersion,
-    pub(crate) tx: mpsc::Sender<Command>,
+    pub(crate) queue: Arc<Queue>,
+    /// Most messages waiting in `queue` ([`crate::Config::command_capacity`]).
+    pub(crate) capacity: usize,
     pub(crate) handshake: Arc<Handshake>,
 }
 
@@ -187,18 +190,16 @@ impl Socket {
     ///
     /// # Errors
     ///
-    /// [`SendError::Full`] when the session's channel is full, [`SendError::Closed`] once the
+    /// [`SendError::Full`] when the session's queue is full, [`SendError::Closed`] once the
     /// session is over. A session whose own outbound queue overflows (a client that does not
     /// read) is closed with `"transport error"`.
     pub fn send(&self, message: impl Into<Message>) -> Result<(), SendError> {
         let message = message.into();
-        self.tx
-            .try_send(Command::Send(message.into()))
+        self.queue
+            .push(Command::Send(message.into()), self.capacity)
             .map_err(|error| match error {
-                mpsc::error::TrySendError::Full(command) => SendError::Full(command.into_message()),
-                mpsc::error::TrySendError::Closed(command) => {
-                    SendError::Closed(command.into_message())
-                }
+                PushError::Full(command) => SendError::Full(command.into_message()),
+                PushError::Closed(command) => SendError::Closed(command.into_message()),
             })
     }
 
@@ -209,29 +210,30 @@ impl Socket {
     ///
     /// As [`Socket::send`]; the messages are handed back.
     pub fn send_all(&self, messages: Vec<Message>) -> Result<(), SendError<Vec<Message>>> {
-        self.tx
-            .try_send(Command::SendAll(messages))
+        self.queue
+            .push(Command::SendAll(messages), self.capacity)
             .map_err(|error| match error {
-                mpsc::error::TrySendError::Full(command) => {
-                    SendError::Full(command.into_messages())
-                }
-                mpsc::error::TrySendError::Closed(command) => {
-                    SendError::Closed(command.into_messages())
-                }
+                PushError::Full(command) => SendError::Full(command.into_messages()),
+                PushError::Closed(command) => SendError::Closed(command.into_messages()),
             })
     }
 
-    /// Queues a message, waiting for room in the session's channel.
+    /// Queues a message, waiting for room in the session's queue.
     ///
     /// # Errors
     ///
     /// [`SendError::Closed`] once the session is over.
     pub async fn send_wait(&self, message: impl Into<Message>) -> Result<(), SendError> {
-        let message = message.into();
-        self.tx
-            .send(Command::Send(message.into()))
-            .await
-            .map_err(|error| SendError::Closed(error.0.into_message()))
+        let mut message = message.into();
+        loop {
+            match self.send(message) {
+                Err(SendError::Full(back)) => {
+                    message = back;
+                    self.queue.wait_for_space().await;
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Closes the session from the server (`"forced close"`): queued messages are flushed first.
@@ -242,46 +244,12 @@ impl Socket {
     /// Closes the session from the server with `reason` (reported to the application as the
     /// session's close reason); queued messages are flushed first.
     pub fn close_with(&self, reason: CloseReason) {
-        if let Err(mpsc::error::TrySendError::Full(command)) =
-            self.tx.try_send(Command::Close(reason))
-        {
-            // Closing must not be lost to a full channel: wait for room off this call.
-            let tx = self.tx.clone();
-            tokio::spawn(async move {
-                let _ = tx.send(command).await;
-            });
-        }
+        // Closing must not be lost to a full queue.
+        let _ = self.queue.push(Command::Close(reason), usize::MAX);
     }
 
     /// Whether the session is over.
     pub fn is_closed(&self) -> bool {
-        self.tx.is_closed()
-    }
-}
-
-/// The events of one session, in order: messages, upgrades, then [`SocketEvent::Closed`].
-///
-/// The channel is bounded ([`crate::Config::max_pending_events`] in all): a session whose
-/// application does not read stops reading its client (backpressure) instead of buffering.
-/// Dropping `Events` discards further events; the session goes on.
-#[derive(Debug)]
-pub struct Events {
-    pub(crate) rx: mpsc::Receiver<SocketEvent>,
-}
-
-impl Events {
-    /// The next event; `None` after [`SocketEvent::Closed`].
-    pub async fn recv(&mut self) -> Option<SocketEvent> {
-        self.rx.recv().await
-    }
-
-    /// The next message, skipping other events; `None` once the session is over.
-    pub async fn next_message(&mut self) -> Option<Message> {
-        while let Some(event) = self.rx.recv().await {
-            if let SocketEvent::Message(message) = event {
-                return Some(message);
-            }
-        }
-        None
+        self.queue.is_closed()
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use engineio_proto::{Frame, Str};
-use futures_util::{SinkExt as _, StreamExt as _};
+use futures_util::{Sink as _, StreamExt as _};
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
 use tokio_tungstenite::WebSocketStream;
@@ -20,13 +20,13 @@ const READ_BUFFER: usize = 512;
 
 /// A server-side WebSocket over an upgraded hyper connection.
 pub(crate) struct WebSocket {
-    inner: WebSocketStream<Io>,
+    pub(crate) inner: WebSocketStream<Io>,
 }
 
 /// The connection under a WebSocket: the TCP stream itself when hyper hands it back (our own
 /// `serve`), else hyper's upgraded connection. Taking the stream back frees hyper's 8 KiB read
 /// buffer, which an `Upgraded` keeps alive for as long as the connection lives.
-enum Io {
+pub(crate) enum Io {
     Tcp(tokio::net::TcpStream),
     Upgraded(TokioIo<Upgraded>),
 }
@@ -108,6 +108,22 @@ pub(crate) enum Incoming {
     TooBig,
 }
 
+/// What a message read from the WebSocket means for the session; `None` for control frames,
+/// which the crate answers itself.
+pub(crate) fn incoming(item: Option<Result<Message, Error>>) -> Option<Incoming> {
+    Some(match item {
+        Some(Ok(Message::Text(text))) => match Str::try_from(Bytes::from(text)) {
+            Ok(text) => Incoming::Frame(Frame::Text(text)),
+            Err(_) => Incoming::Invalid,
+        },
+        Some(Ok(Message::Binary(data))) => Incoming::Frame(Frame::Binary(data)),
+        Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => return None,
+        Some(Ok(Message::Close(_))) | None => Incoming::Closed { clean: true },
+        Some(Err(Error::Capacity(_))) => Incoming::TooBig,
+        Some(Err(_)) => Incoming::Closed { clean: false },
+    })
+}
+
 /// `Sec-WebSocket-Accept` for a `Sec-WebSocket-Key`.
 pub(crate) fn accept_key(key: &[u8]) -> String {
     tokio_tungstenite::tungstenite::handshake::derive_accept_key(key)
@@ -153,37 +169,14 @@ impl WebSocket {
         Self { inner }
     }
 
-    /// The next data message; control frames are answered by the crate.
-    pub(crate) async fn recv(&mut self) -> Incoming {
-        loop {
-            return match self.inner.next().await {
-                Some(Ok(Message::Text(text))) => match Str::try_from(Bytes::from(text)) {
-                    Ok(text) => Incoming::Frame(Frame::Text(text)),
-                    Err(_) => Incoming::Invalid,
-                },
-                Some(Ok(Message::Binary(data))) => Incoming::Frame(Frame::Binary(data)),
-                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
-                Some(Ok(Message::Close(_))) | None => Incoming::Closed { clean: true },
-                Some(Err(Error::Capacity(_))) => Incoming::TooBig,
-                Some(Err(_)) => Incoming::Closed { clean: false },
-            };
-        }
-    }
-
-    /// Writes `frames` and flushes them once.
-    pub(crate) async fn send_all(
-        &mut self,
-        frames: impl Iterator<Item = Frame>,
-    ) -> Result<(), Error> {
-        for frame in frames {
-            let message = match frame {
-                // `Str` is valid UTF-8 already; tungstenite validates again (one pass).
-                Frame::Text(text) => Message::Text(Utf8Bytes::try_from(text.into_bytes())?),
-                Frame::Binary(data) => Message::Binary(data),
-            };
-            self.inner.feed(message).await?;
-        }
-        self.inner.flush().await
+    /// Buffers `frame` for the next flush.
+    pub(crate) fn start_send(&mut self, frame: Frame) -> Result<(), Error> {
+        let message = match frame {
+            // `Str` is valid UTF-8 already; tungstenite validates again (one pass).
+            Frame::Text(text) => Message::Text(Utf8Bytes::try_from(text.into_bytes())?),
+            Frame::Binary(data) => Message::Binary(data),
+        };
+        std::pin::Pin::new(&mut self.inner).start_send(message)
     }
 
     /// Closes with a close frame, giving up after `timeout`.

@@ -1,0 +1,132 @@
+//! The way into a session's task: a bounded command queue and the task's waker.
+//!
+//! One small shared object per session instead of a channel: it holds no buffer while the
+//! session is idle (a tokio channel keeps a 32-slot block per session), and senders never
+//! wait. The mutex is held for a push or a pop only, never across an await, and is contended
+//! only by a broadcast meeting the session's own task.
+
+use std::collections::VecDeque;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::task::Waker;
+
+use futures_util::task::AtomicWaker;
+use tokio::sync::Notify;
+
+use crate::driver::Command;
+
+/// Why a command was not queued; the command is handed back.
+pub(crate) enum PushError {
+    Full(Command),
+    Closed(Command),
+}
+
+/// A session's command queue.
+#[derive(Default)]
+pub(crate) struct Queue {
+    state: Mutex<State>,
+    /// The session's task.
+    task: AtomicWaker,
+    /// Senders waiting for room ([`crate::Socket::send_wait`]).
+    space: Notify,
+}
+
+#[derive(Default)]
+struct State {
+    commands: VecDeque<Command>,
+    closed: bool,
+}
+
+/// Commands from HTTP requests are few per session (a GET, a POST, an upgrade) and must not be
+/// refused for want of room while the application's messages fill the queue; this bounds them
+/// anyway, against a client flooding one session with requests.
+const REQUEST_HEADROOM: usize = 64;
+
+/// A queue that shrank back to this capacity or less is kept; a larger one is released once
+/// drained, so an idle session holds no more than this.
+const KEPT_CAPACITY: usize = 8;
+
+impl std::fmt::Debug for Queue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = self.state();
+        f.debug_struct("Queue")
+            .field("commands", &state.commands.len())
+            .field("closed", &state.closed)
+            .finish()
+    }
+}
+
+impl Queue {
+    fn state(&self) -> MutexGuard<'_, State> {
+        // Nothing panics while holding it.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues a command if fewer than `limit` wait, and wakes the session's task.
+    pub(crate) fn push(&self, command: Command, limit: usize) -> Result<(), PushError> {
+        {
+            let mut state = self.state();
+            if state.closed {
+                return Err(PushError::Closed(command));
+            }
+            if state.commands.len() >= limit {
+                return Err(PushError::Full(command));
+            }
+            state.commands.push_back(command);
+        }
+        self.task.wake();
+        Ok(())
+    }
+
+    /// Queues a command from an HTTP request (see [`REQUEST_HEADROOM`]).
+    pub(crate) fn push_request(&self, command: Command, limit: usize) -> Result<(), PushError> {
+        self.push(command, limit + REQUEST_HEADROOM)
+    }
+
+    /// The next command, for the session's task.
+    pub(crate) fn pop(&self) -> Option<Command> {
+        let mut state = self.state();
+        let command = state.commands.pop_front();
+        if state.commands.is_empty() && state.commands.capacity() > KEPT_CAPACITY {
+            state.commands = VecDeque::new();
+        }
+        drop(state);
+        if command.is_some() {
+            self.space.notify_waiters();
+        }
+        command
+    }
+
+    /// Registers the session's task to be woken by the next push.
+    pub(crate) fn register(&self, waker: &Waker) {
+        self.task.register(waker);
+    }
+
+    /// Refuses further commands; returns those still queued.
+    pub(crate) fn close(&self) -> VecDeque<Command> {
+        let commands = {
+            let mut state = self.state();
+            state.closed = true;
+            std::mem::take(&mut state.commands)
+        };
+        self.space.notify_waiters();
+        commands
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.state().closed
+    }
+
+    /// Waits until a command was taken or the queue closed.
+    pub(crate) async fn wait_for_space(&self) {
+        let notified = self.space.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        {
+            let state = self.state();
+            if state.closed || state.commands.is_empty() {
+                return;
+            }
+        }
+        notified.await;
+    }
+}
