@@ -57,10 +57,10 @@ mod server;
 mod socket;
 mod ws;
 
+pub use app::{Events, Handler};
 pub use config::{Config, Cookie, Cors, CorsOrigin};
 pub use engineio_proto::session::CloseReason;
 pub use engineio_proto::{ProtocolVersion, Str, TransportKind};
 pub use http_util::{ErrorCode, ResponseBody, generate_id};
 pub use server::{Builder, EngineIo, EngineIoLayer, EngineIoService, RequestInfo};
-pub use app::{Events, Handler};
 pub use socket::{Handshake, Message, RemoteAddr, Secure, SendError, Socket, SocketEvent};

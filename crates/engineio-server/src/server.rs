@@ -22,12 +22,12 @@ use tokio::sync::oneshot;
 use tower_layer::Layer;
 use tower_service::Service;
 
+use crate::app::{ChannelHandler, Events, Handler as AppHandler};
 use crate::config::Config;
 use crate::driver::{Body, Command, Driver, PollReply};
 use crate::http_util::{
     self, ErrorCode, Query, Reject, ResponseBody, apply_cors, generate_id, ok_response, preflight,
 };
-use crate::app::{ChannelHandler, Events, Handler as AppHandler};
 use crate::queue::{PushError, Queue};
 use crate::socket::{Handshake, RemoteAddr, Socket};
 use crate::ws::{WebSocket, accept_key};

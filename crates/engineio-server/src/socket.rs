@@ -8,7 +8,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-
 use crate::driver::Command;
 use crate::queue::{PushError, Queue};
 

@@ -1,16 +1,23 @@
 //! One Engine.IO connection and the sockets multiplexed on it (Node's `Client`): the task that
 //! decodes its packets and routes them to namespaces.
 
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::Context;
 
 use bytestring::ByteString;
-use engineio_server::{CloseReason, Events, Message as EngineMessage, SendError, SocketEvent};
+use engineio_server::{CloseReason, Message as EngineMessage, SendError};
 use socketio_proto::{
     Args, Decoder, Encoded, Message, Packet, PacketData, Parser, ProtocolVersion, RawValue,
 };
+use tokio::time::Sleep;
 
 use crate::handler::run_inline;
 use crate::handshake::Handshake;
+use crate::namespace::Namespace;
 use crate::server::ServerInner;
 use crate::socket::Socket;
 use crate::{ConnectError, DisconnectReason, EmitError};
@@ -22,6 +29,8 @@ pub(crate) struct Conn {
     pub(crate) version: ProtocolVersion,
     /// The connected sockets, one per namespace (usually one in all).
     sockets: Mutex<Vec<Socket>>,
+    /// Whether a namespace was ever connected (stops `connectTimeout`).
+    connected_once: AtomicBool,
 }
 
 impl Conn {
@@ -101,80 +110,64 @@ fn engine_message(message: Message) -> EngineMessage {
     }
 }
 
-/// Runs one connection until its Engine.IO session closes.
-pub(crate) async fn run(
-    server: Arc<ServerInner>,
-    eio: engineio_server::Socket,
-    mut events: Events,
-) {
-    let version = match eio.protocol() {
-        #[cfg(feature = "v4")]
-        engineio_server::ProtocolVersion::V3 => ProtocolVersion::V4,
-        _ => ProtocolVersion::V5,
-    };
-    let parser = server.config.parser;
-    let conn = Arc::new(Conn {
-        eio,
-        parser,
-        version,
-        sockets: Mutex::new(Vec::new()),
-    });
-    let mut decoder = Decoder::new(parser, version, server.config.limits());
-    let connect_timeout = tokio::time::sleep(server.config.connect_timeout);
-    tokio::pin!(connect_timeout);
-    let mut client = Client {
-        server,
-        conn,
-        connected_once: false,
-    };
-    #[cfg(feature = "v4")]
-    if version == ProtocolVersion::V4 {
-        // Socket.IO v4 clients are connected to the main namespace without asking.
-        client.connect(ByteString::from_static("/"), None).await;
-    }
-    let reason = loop {
-        tokio::select! {
-            event = events.recv() => match event {
-                Some(SocketEvent::Message(message)) => {
-                    let message = match message {
-                        EngineMessage::Text(text) => Message::Text(text),
-                        EngineMessage::Binary(data) => Message::Binary(data),
-                    };
-                    match decoder.decode(message) {
-                        Ok(Some(packet)) => client.on_packet(packet).await,
-                        Ok(None) => {}
-                        Err(error) => {
-                            // Node: the client's sockets get an `error`, the connection closes.
-                            tracing::debug!(engine = %client.conn.eio.id(), %error, "undecodable packet");
-                            client.conn.close();
-                        }
-                    }
-                }
-                Some(SocketEvent::Closed(reason)) => break DisconnectReason::from(reason),
-                Some(_) => {}
-                None => break DisconnectReason::TransportClose,
-            },
-            () = &mut connect_timeout, if !client.connected_once => {
-                tracing::debug!(engine = %client.conn.eio.id(), "no namespace connected in time");
-                client.connected_once = true;
-                client.conn.close();
-            }
-        }
-    };
-    let sockets = client.conn.sockets().clone();
-    for socket in sockets {
-        socket.on_close(reason);
-    }
-}
+/// Most packets held while a CONNECT's middlewares run; beyond, the client stops being read.
+const BACKLOG: usize = 64;
 
-struct Client {
+type Pending = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// One connection's protocol state, run by the Engine.IO session's own task (an
+/// [`engineio_server::Handler`]): no task or channel of its own.
+pub(crate) struct Client {
     server: Arc<ServerInner>,
     conn: Arc<Conn>,
-    connected_once: bool,
+    decoder: Decoder,
+    /// `connectTimeout`: armed until a namespace connects.
+    connect_timer: Option<Pin<Box<Sleep>>>,
+    /// A CONNECT whose middlewares (or session recovery) are running.
+    pending: Option<Pending>,
+    /// Packets that arrived while `pending` runs, handled in order once it is done.
+    backlog: VecDeque<Packet>,
 }
 
 impl Client {
-    async fn on_packet(&mut self, packet: Packet) {
+    pub(crate) fn new(server: Arc<ServerInner>, eio: engineio_server::Socket) -> Self {
+        let version = match eio.protocol() {
+            #[cfg(feature = "v4")]
+            engineio_server::ProtocolVersion::V3 => ProtocolVersion::V4,
+            _ => ProtocolVersion::V5,
+        };
+        let parser = server.config.parser;
+        let decoder = Decoder::new(parser, version, server.config.limits());
+        let connect_timer = Some(Box::pin(tokio::time::sleep(server.config.connect_timeout)));
+        let conn = Arc::new(Conn {
+            eio,
+            parser,
+            version,
+            sockets: Mutex::new(Vec::new()),
+            connected_once: AtomicBool::new(false),
+        });
+        #[allow(unused_mut, reason = "v4 only")]
+        let mut client = Self {
+            server,
+            conn,
+            decoder,
+            connect_timer,
+            pending: None,
+            backlog: VecDeque::new(),
+        };
+        #[cfg(feature = "v4")]
+        if version == ProtocolVersion::V4 {
+            // Socket.IO v4 clients are connected to the main namespace without asking.
+            client.connect(ByteString::from_static("/"), None);
+        }
+        client
+    }
+
+    fn on_packet(&mut self, packet: Packet) {
+        if self.pending.is_some() {
+            self.backlog.push_back(packet);
+            return;
+        }
         #[cfg(feature = "v4")]
         let packet = if self.conn.version == ProtocolVersion::V4 {
             let (nsp, _) = socketio_proto::split_namespace_query(&packet.nsp);
@@ -184,7 +177,7 @@ impl Client {
         };
         let socket = self.conn.socket_for(&packet.nsp);
         match (packet.data, socket) {
-            (PacketData::Connect(auth), None) => self.connect(packet.nsp, auth).await,
+            (PacketData::Connect(auth), None) => self.connect(packet.nsp, auth),
             (PacketData::Event(event), Some(socket)) => socket.on_event(event),
             (PacketData::Ack(ack), Some(socket)) => socket.on_ack(ack),
             (PacketData::Disconnect, Some(socket)) => {
@@ -199,109 +192,178 @@ impl Client {
         }
     }
 
-    /// A CONNECT: finds (or creates) the namespace, runs its middlewares, answers.
-    async fn connect(&mut self, nsp: ByteString, auth: Option<RawValue>) {
+    /// A CONNECT: the namespace is resolved now; the rest (session recovery, middlewares) may
+    /// wait, so it runs as a future polled by this connection's task, packets held meanwhile.
+    fn connect(&mut self, nsp: ByteString, auth: Option<RawValue>) {
         let auth = auth
             .and_then(|auth| auth.to_value().ok())
             .unwrap_or_else(|| serde_json::Value::Object(Default::default()));
         let Some(ns) = self.server.namespace_for(&nsp, &auth) else {
-            self.connect_error(&nsp, &ConnectError::new("Invalid namespace"));
+            connect_error(&self.conn, &nsp, &ConnectError::new("Invalid namespace"));
             return;
         };
         let recovery = self.server.config.connection_state_recovery;
-        let restored = match (recovery, auth.get("pid"), auth.get("offset")) {
-            (
-                Some(_),
-                Some(serde_json::Value::String(pid)),
-                Some(serde_json::Value::String(offset)),
-            ) => {
-                // An adapter that cannot restore means a fresh session, as in Node.
-                ns.adapter()
-                    .restore_session(pid, offset)
-                    .await
-                    .ok()
-                    .flatten()
-            }
-            _ => None,
+        self.pending = Some(Box::pin(connect(
+            self.conn.clone(),
+            ns,
+            nsp,
+            auth,
+            recovery,
+        )));
+    }
+}
+
+impl engineio_server::Handler for Client {
+    fn on_message(&mut self, message: EngineMessage) {
+        let message = match message {
+            EngineMessage::Text(text) => Message::Text(text),
+            EngineMessage::Binary(data) => Message::Binary(data),
         };
-        let handshake = Handshake::new(self.conn.eio.handshake().clone(), auth);
-        let (id, pid) = match &restored {
-            Some(restored) => (
-                restored.session.sid.clone(),
-                Some(restored.session.pid.clone()),
-            ),
-            None => (
-                engineio_server::generate_id(),
-                recovery.map(|_| engineio_server::generate_id()),
-            ),
-        };
-        let recovered = restored.is_some();
-        let socket = Socket::new(id, pid, ns.clone(), self.conn.clone(), handshake, recovered);
-        ns.add_pre_connect(&socket);
-        if let Some(restored) = restored {
-            socket.restore(restored.session);
-            // Node writes the missed packets before the CONNECT answer.
-            for packet in &restored.missed {
-                let _ = self.conn.send(packet, false);
+        match self.decoder.decode(message) {
+            Ok(Some(packet)) => self.on_packet(packet),
+            Ok(None) => {}
+            Err(error) => {
+                // Node: the client's sockets get an `error`, the connection closes.
+                tracing::debug!(engine = %self.conn.eio.id(), %error, "undecodable packet");
+                self.conn.close();
             }
-        }
-        let skip_middlewares = recovered && recovery.is_some_and(|r| r.skip_middlewares);
-        let middlewares = if skip_middlewares {
-            Vec::new()
-        } else {
-            ns.middlewares()
-        };
-        for middleware in middlewares {
-            if let Err(error) = middleware(socket.clone()).await {
-                ns.remove_pre_connect(&socket);
-                socket.discard();
-                self.connect_error(&nsp, &error);
-                return;
-            }
-        }
-        ns.remove_pre_connect(&socket);
-        if self.conn.eio.is_closed() {
-            socket.discard();
-            return;
-        }
-        socket.mark_connected();
-        ns.add_socket(&socket);
-        self.conn.sockets().push(socket.clone());
-        self.connected_once = true;
-        match self.conn.version {
-            #[cfg(feature = "v4")]
-            ProtocolVersion::V4 => {
-                if let Ok(encoded) = self.conn.parser.encode_connect(&nsp, None::<&()>) {
-                    let _ = self.conn.send(&encoded, false);
-                }
-            }
-            _ => {
-                let pid = socket.pid().map(|pid| &**pid);
-                if let Ok(encoded) = self.conn.parser.encode_connect_ok(&nsp, socket.id(), pid) {
-                    let _ = self.conn.send(&encoded, false);
-                }
-            }
-        }
-        for handler in ns.connection_handlers() {
-            run_inline(handler(socket.clone()));
         }
     }
 
-    fn connect_error(&self, nsp: &str, error: &ConnectError) {
-        let encoded = match self.conn.version {
-            #[cfg(feature = "v4")]
-            ProtocolVersion::V4 => self
-                .conn
-                .parser
-                .encode_connect_error_v4(nsp, &error.message),
-            _ => self
-                .conn
-                .parser
-                .encode_connect_error(nsp, &error.message, error.data.as_ref()),
-        };
-        if let Ok(encoded) = encoded {
-            let _ = self.conn.send(&encoded, false);
+    fn on_close(&mut self, reason: CloseReason) {
+        self.pending = None;
+        self.backlog.clear();
+        let reason = DisconnectReason::from(reason);
+        let sockets = self.conn.sockets().clone();
+        for socket in sockets {
+            socket.on_close(reason);
         }
+    }
+
+    fn poll(&mut self, cx: &mut Context<'_>) {
+        loop {
+            if let Some(pending) = self.pending.as_mut() {
+                if pending.as_mut().poll(cx).is_pending() {
+                    break;
+                }
+                self.pending = None;
+            }
+            // Held packets, in order, until one starts another CONNECT.
+            match self.backlog.pop_front() {
+                Some(packet) => self.on_packet(packet),
+                None => break,
+            }
+        }
+        if self.conn.connected_once.load(Ordering::Acquire) {
+            self.connect_timer = None;
+        } else if let Some(timer) = self.connect_timer.as_mut() {
+            if timer.as_mut().poll(cx).is_ready() {
+                tracing::debug!(engine = %self.conn.eio.id(), "no namespace connected in time");
+                self.connect_timer = None;
+                self.conn.close();
+            }
+        }
+    }
+
+    fn ready(&self) -> bool {
+        self.backlog.len() < BACKLOG
+    }
+}
+
+/// The CONNECT flow (Node's `Namespace._add`): session recovery, middlewares, then the answer
+/// and the connection handlers.
+async fn connect(
+    conn: Arc<Conn>,
+    ns: Namespace,
+    nsp: ByteString,
+    auth: serde_json::Value,
+    recovery: Option<crate::RecoveryConfig>,
+) {
+    let restored = match (recovery, auth.get("pid"), auth.get("offset")) {
+        (
+            Some(_),
+            Some(serde_json::Value::String(pid)),
+            Some(serde_json::Value::String(offset)),
+        ) => {
+            // An adapter that cannot restore means a fresh session, as in Node.
+            ns.adapter()
+                .restore_session(pid, offset)
+                .await
+                .ok()
+                .flatten()
+        }
+        _ => None,
+    };
+    let handshake = Handshake::new(conn.eio.handshake().clone(), auth);
+    let (id, pid) = match &restored {
+        Some(restored) => (
+            restored.session.sid.clone(),
+            Some(restored.session.pid.clone()),
+        ),
+        None => (
+            engineio_server::generate_id(),
+            recovery.map(|_| engineio_server::generate_id()),
+        ),
+    };
+    let recovered = restored.is_some();
+    let socket = Socket::new(id, pid, ns.clone(), conn.clone(), handshake, recovered);
+    ns.add_pre_connect(&socket);
+    if let Some(restored) = restored {
+        socket.restore(restored.session);
+        // Node writes the missed packets before the CONNECT answer.
+        for packet in &restored.missed {
+            let _ = conn.send(packet, false);
+        }
+    }
+    let skip_middlewares = recovered && recovery.is_some_and(|r| r.skip_middlewares);
+    if !skip_middlewares {
+        for middleware in ns.middlewares() {
+            if let Err(error) = middleware(socket.clone()).await {
+                ns.remove_pre_connect(&socket);
+                socket.discard();
+                connect_error(&conn, &nsp, &error);
+                return;
+            }
+        }
+    }
+    ns.remove_pre_connect(&socket);
+    if conn.eio.is_closed() {
+        socket.discard();
+        return;
+    }
+    socket.mark_connected();
+    ns.add_socket(&socket);
+    conn.sockets().push(socket.clone());
+    conn.connected_once.store(true, Ordering::Release);
+    match conn.version {
+        #[cfg(feature = "v4")]
+        ProtocolVersion::V4 => {
+            if let Ok(encoded) = conn.parser.encode_connect(&nsp, None::<&()>) {
+                let _ = conn.send(&encoded, false);
+            }
+        }
+        _ => {
+            let pid = socket.pid().map(|pid| &**pid);
+            if let Ok(encoded) = conn.parser.encode_connect_ok(&nsp, socket.id(), pid) {
+                let _ = conn.send(&encoded, false);
+            }
+        }
+    }
+    for handler in ns.connection_handlers() {
+        run_inline(handler(socket.clone()));
+    }
+}
+
+fn connect_error(conn: &Conn, nsp: &str, error: &ConnectError) {
+    let encoded = match conn.version {
+        #[cfg(feature = "v4")]
+        ProtocolVersion::V4 => conn.parser.encode_connect_error_v4(nsp, &error.message),
+        _ => conn
+            .parser
+            .encode_connect_error(nsp, &error.message, error.data.as_ref()),
+    };
+    if let Ok(encoded) = encoded {
+        let _ = conn.send(&encoded, false);
     }
 }
 

@@ -235,16 +235,28 @@ impl ServerBuilder {
             }
         });
         let weak = Arc::downgrade(&inner);
-        let engine = EngineIo::new(inner.config.engine.clone(), move |socket, events| {
-            if let Some(server) = weak.upgrade() {
-                tokio::spawn(crate::connection::run(server, socket, events));
-            } else {
-                socket.close();
-            }
-        });
+        let engine = EngineIo::builder(inner.config.engine.clone()).build_with_handler(
+            move |socket| -> Box<dyn engineio_server::Handler> {
+                match weak.upgrade() {
+                    Some(server) => Box::new(crate::connection::Client::new(server, socket)),
+                    None => {
+                        socket.close();
+                        Box::new(Closed)
+                    }
+                }
+            },
+        );
         let _ = inner.engine.set(engine);
         Server { inner }
     }
+}
+
+/// The handler of a connection that arrives while the server is being dropped.
+struct Closed;
+
+impl engineio_server::Handler for Closed {
+    fn on_message(&mut self, _message: engineio_server::Message) {}
+    fn on_close(&mut self, _reason: engineio_server::CloseReason) {}
 }
 
 pub(crate) struct ServerInner {
