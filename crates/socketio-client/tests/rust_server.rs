@@ -233,3 +233,80 @@ async fn reconnects_and_flushes_the_offline_buffer() {
     };
     common::reconnects_and_flushes_the_offline_buffer(&url, kill, restart).await;
 }
+
+#[tokio::test]
+async fn connection_state_recovery() {
+    let io = server::Server::builder()
+        .connection_state_recovery(server::RecoveryConfig::default())
+        .build();
+    let broadcaster = io.clone();
+    io.on_connection(move |socket: server::Socket| {
+        let io = broadcaster.clone();
+        async move {
+            socket.on(
+                "echo",
+                |server::RawArgs(args): server::RawArgs, ack: server::Ack| async move {
+                    let _ = ack.send_raw(&args);
+                },
+            );
+            // Ends the engine.io connection as a network failure would (recoverable).
+            let engine = io.clone();
+            socket.on("close-transport", move |socket: server::Socket| {
+                if let Some(conn) = engine.engine().socket(socket.engine_id()) {
+                    conn.close();
+                }
+                async {}
+            });
+            socket.on_disconnect(move |_, reason: server::DisconnectReason| {
+                let _ = io.emit("missed", &(format!("while away ({reason})"),));
+                async {}
+            });
+            let _ = socket.emit("hello", &("welcome",));
+        }
+    });
+    let (url, _) = serve(&io, TcpListener::bind("127.0.0.1:0").await.unwrap());
+    let socket = Client::builder(&url)
+        .reconnection_delay(Duration::from_millis(50))
+        .socket()
+        .unwrap();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    for event in ["hello", "missed"] {
+        let tx = tx.clone();
+        socket.on(
+            event,
+            move |socketio_client::Data(text): socketio_client::Data<String>| {
+                let tx = tx.clone();
+                async move {
+                    let _ = tx.send(text);
+                }
+            },
+        );
+    }
+    let events = tx.clone();
+    socket.on_disconnect(move |_, reason| {
+        let events = events.clone();
+        async move {
+            let _ = events.send(format!("disconnect {reason}"));
+        }
+    });
+    let events = tx.clone();
+    socket.on_connect(move |socket| {
+        let events = events.clone();
+        async move {
+            let _ = events.send(format!("connect recovered={}", socket.recovered()));
+        }
+    });
+    within(socket.connect()).await.unwrap();
+    assert_eq!(recv(&mut rx).await, "connect recovered=false");
+    assert_eq!(recv(&mut rx).await, "welcome");
+    let id = socket.id();
+    socket.emit("close-transport", &()).unwrap();
+    assert!(recv(&mut rx).await.starts_with("disconnect transport"));
+    // The missed broadcast first (replayed before the CONNECT answer), then `connect`.
+    assert_eq!(recv(&mut rx).await, "while away (forced close)");
+    assert_eq!(recv(&mut rx).await, "connect recovered=true");
+    assert_eq!(recv(&mut rx).await, "welcome");
+    assert!(socket.recovered());
+    assert_eq!(socket.id(), id);
+    echo_roundtrip(&socket).await;
+}
