@@ -163,11 +163,14 @@ fn listen(socket: &Socket) {
             }
         }
     });
-    socket.on("message", |Data(message): Data<Message>, ack: Ack| async move {
-        print_message(&message);
-        // Private messages ask for a confirmation: the sender then sees them as delivered.
-        let _ = ack.send(&"ok");
-    });
+    socket.on(
+        "message",
+        |Data(message): Data<Message>, ack: Ack| async move {
+            print_message(&message);
+            // Private messages ask for a confirmation: the sender then sees them as delivered.
+            let _ = ack.send(&"ok");
+        },
+    );
     socket.on("users", |Data(users): Data<Value>| async move {
         println!("* online: {}", list(&users));
     });
