@@ -1,5 +1,5 @@
 // The official socket.io server that tests/node_server.rs drives our client against.
-// Env: PORT (0: any), PARSER=msgpack, RECOVERY=1 (connection state recovery). Prints "PORT <n>".
+// Env: PORT (0: any), PARSER=msgpack, RECOVERY=1 (connection state recovery), PING=fast. Prints "PORT <n>".
 import { createServer } from "node:http";
 import { Server } from "socket.io";
 import msgpackParser from "socket.io-msgpack-parser";
@@ -8,6 +8,10 @@ const options = {};
 if (process.env.PARSER === "msgpack") options.parser = msgpackParser;
 if (process.env.RECOVERY === "1") {
   options.connectionStateRecovery = { maxDisconnectionDuration: 60_000 };
+}
+if (process.env.PING === "fast") {
+  options.pingInterval = 50;
+  options.pingTimeout = 100;
 }
 const httpServer = createServer();
 const io = new Server(httpServer, options);

@@ -235,3 +235,35 @@ async fn connection_state_recovery() {
         assert_ne!(socket.id(), id);
     }
 }
+
+#[tokio::test]
+#[ignore = "needs Node.js and `npm ci` in crates/socketio-client/e2e"]
+async fn heartbeat_keeps_the_connection() {
+    // Pings every 50 ms, 100 ms to answer: many heartbeats pass during the test, over each
+    // transport, and none may be missed.
+    let server = node(&[("PING", "fast")]).await;
+    for transports in [
+        &[TransportKind::Polling][..],
+        &[TransportKind::WebSocket][..],
+        &[TransportKind::Polling, TransportKind::WebSocket][..],
+    ] {
+        let socket = Client::builder(server.url())
+            .transports(transports.iter().copied())
+            .socket()
+            .unwrap();
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        socket.on_disconnect(move |_, reason: DisconnectReason| {
+            let _ = tx.send(reason);
+            async {}
+        });
+        within(socket.connect()).await.unwrap();
+        for _ in 0..10 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            echo_roundtrip(&socket).await;
+        }
+        assert!(rx.try_recv().is_err(), "no disconnection");
+        assert!(socket.connected());
+        socket.disconnect();
+        assert_eq!(recv(&mut rx).await, DisconnectReason::IoClientDisconnect);
+    }
+}

@@ -310,3 +310,114 @@ async fn connection_state_recovery() {
     assert_eq!(socket.id(), id);
     echo_roundtrip(&socket).await;
 }
+
+#[tokio::test]
+async fn reconnection_gives_up_after_its_attempts() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let socket = Client::builder(&url)
+        .reconnection_attempts(2)
+        .reconnection_delay(Duration::from_millis(10))
+        .reconnection_delay_max(Duration::from_millis(20))
+        .socket()
+        .unwrap();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let events = tx.clone();
+    socket.io().on_event(move |event| {
+        let _ = events.send(format!("{event:?}"));
+    });
+    socket.on_connect_error(move |_, error| {
+        let tx = tx.clone();
+        async move {
+            let _ = tx.send(format!(
+                "connect_error {}",
+                error.message.split(':').next().unwrap_or("")
+            ));
+        }
+    });
+    let first = within(socket.connect()).await.unwrap_err();
+    assert!(first.message.starts_with("xhr poll error"), "{first}");
+    let mut seen = Vec::new();
+    loop {
+        let event = recv(&mut rx).await;
+        let done = event == "ReconnectFailed";
+        seen.push(event);
+        if done {
+            break;
+        }
+    }
+    // As in Node, the last attempt's error is reported after `reconnect_failed`.
+    assert!(recv(&mut rx).await.starts_with("ReconnectError"));
+    seen.push("ReconnectError".into());
+    let attempts = seen
+        .iter()
+        .filter(|e| e.starts_with("ReconnectAttempt"))
+        .count();
+    let errors = seen
+        .iter()
+        .filter(|e| e.starts_with("ReconnectError"))
+        .count();
+    let connect_errors = seen
+        .iter()
+        .filter(|e| *e == "connect_error xhr poll error")
+        .count();
+    assert_eq!((attempts, errors, connect_errors), (2, 2, 3), "{seen:?}");
+    assert!(!socket.connected());
+}
+
+#[tokio::test]
+async fn a_handshake_that_never_comes_times_out() {
+    // Accepts connections and never answers.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let _silent = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            held.push(stream);
+        }
+    });
+    let error = within(
+        Client::builder(&url)
+            .timeout(Duration::from_millis(100))
+            .reconnection(false)
+            .connect(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(error.message, "timeout");
+}
+
+#[tokio::test]
+async fn dropping_every_handle_closes_the_connection() {
+    let (io, url) = start(Parser::Json).await;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    io.on_connection(move |socket: server::Socket| {
+        let tx = tx.clone();
+        async move {
+            socket.on_disconnect(move |_, reason: server::DisconnectReason| {
+                let _ = tx.send(reason.as_str());
+                async {}
+            });
+        }
+    });
+    for transports in [
+        &[TransportKind::Polling][..],
+        &[TransportKind::WebSocket][..],
+    ] {
+        let socket = within(
+            Client::builder(&url)
+                .transports(transports.iter().copied())
+                .connect(),
+        )
+        .await
+        .unwrap();
+        echo_roundtrip(&socket).await;
+        drop(socket);
+        let reason = recv(&mut rx).await;
+        assert!(
+            reason == "transport close" || reason == "client namespace disconnect",
+            "{reason}"
+        );
+    }
+}
