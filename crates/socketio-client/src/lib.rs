@@ -154,7 +154,8 @@ impl std::fmt::Display for DisconnectReason {
 
 /// A failed connection (Node's `connect_error` event): the namespace refused the socket
 /// (`message` and `data` as the server's middleware set them), or the server could not be
-/// reached (`"xhr poll error"`, `"websocket error"`, `"timeout"`).
+/// reached (`"xhr poll error"`, `"websocket error"`, `"timeout"`; for `"xhr poll error"`,
+/// `data` is `{"description": ...}` with the underlying error, Node's `err.description`).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{message}")]
 pub struct ConnectError {

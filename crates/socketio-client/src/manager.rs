@@ -538,10 +538,10 @@ impl Task {
                 let engine = self.engine.take();
                 match self.ready {
                     Ready::Opening { .. } => {
-                        let message = engine
+                        let error = engine
                             .and_then(|mut e| e.first_failure.take())
-                            .unwrap_or_else(|| reason.as_str().to_owned());
-                        self.open_failed(ConnectError::new(message));
+                            .unwrap_or_else(|| ConnectError::new(reason.as_str()));
+                        self.open_failed(error);
                     }
                     Ready::Open => self.engine_closed(match reason {
                         CloseReason::PingTimeout => DisconnectReason::PingTimeout,
@@ -667,20 +667,7 @@ impl Task {
     /// user's keys (which win).
     fn write_connect(&mut self, i: usize, auth: Option<serde_json::Value>) {
         let nsp = &self.nsps[i];
-        let data = match &nsp.pid {
-            Some(pid) => {
-                let mut map = serde_json::Map::new();
-                map.insert("pid".into(), pid.clone().into());
-                if let Some(offset) = &nsp.last_offset {
-                    map.insert("offset".into(), offset.clone().into());
-                }
-                if let Some(serde_json::Value::Object(user)) = auth {
-                    map.extend(user);
-                }
-                Some(serde_json::Value::Object(map))
-            }
-            None => auth,
-        };
+        let data = connect_payload(nsp.pid.as_deref(), nsp.last_offset.as_deref(), auth);
         match self
             .shared
             .opts
@@ -869,8 +856,56 @@ impl Task {
     }
 }
 
+/// The `CONNECT` payload: with a recovery session `{pid, offset}` first, then the user's keys
+/// (which win, as `Object.assign({pid, offset}, auth)` in Node's client).
+fn connect_payload(
+    pid: Option<&str>,
+    offset: Option<&str>,
+    auth: Option<serde_json::Value>,
+) -> Option<serde_json::Value> {
+    let Some(pid) = pid else { return auth };
+    let mut map = serde_json::Map::new();
+    map.insert("pid".into(), pid.into());
+    if let Some(offset) = offset {
+        map.insert("offset".into(), offset.into());
+    }
+    if let Some(serde_json::Value::Object(user)) = auth {
+        map.extend(user);
+    }
+    Some(serde_json::Value::Object(map))
+}
+
 async fn sleep_until(deadline: Option<Instant>) {
     if let Some(deadline) = deadline {
         tokio::time::sleep_until(tokio::time::Instant::from_std(deadline)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::connect_payload;
+
+    #[test]
+    fn connect_payload_puts_recovery_ids_first_and_lets_user_keys_win() {
+        assert_eq!(connect_payload(None, None, None), None);
+        assert_eq!(
+            connect_payload(None, Some("o"), Some(json!({"token": 1}))),
+            Some(json!({"token": 1}))
+        );
+        assert_eq!(
+            connect_payload(Some("p"), None, None),
+            Some(json!({"pid": "p"}))
+        );
+        let payload = connect_payload(
+            Some("p"),
+            Some("o"),
+            Some(json!({"token": 1, "pid": "mine"})),
+        );
+        assert_eq!(
+            payload,
+            Some(json!({"pid": "mine", "offset": "o", "token": 1}))
+        );
     }
 }

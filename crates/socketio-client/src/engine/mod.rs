@@ -26,6 +26,8 @@ use engineio_proto::{Client, Frame, Packet, ProtocolVersion, Str, TransportKind}
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use crate::ConnectError;
+
 use polling::{HttpClient, polling_client};
 pub(crate) use url::{EndpointUrl, parse_url};
 
@@ -108,8 +110,9 @@ pub(crate) enum TransportEvent {
 /// A transport request that failed: the I/O error, or an answer that is not Engine.IO.
 #[derive(Debug)]
 pub(crate) enum TransportFailure {
-    /// The request failed or the server answered with an error status.
-    Io(String),
+    /// The request failed or the server answered with an error status: Node's message
+    /// (`"xhr poll error"`, `"xhr post error"`) and what happened.
+    Io(&'static str, String),
     /// The body did not decode.
     Parse,
 }
@@ -139,7 +142,7 @@ pub(crate) struct Engine {
     out: Vec<Packet>,
     events: Vec<EngineEvent>,
     /// The first transport failure, for the error message of a failed handshake.
-    pub(crate) first_failure: Option<String>,
+    pub(crate) first_failure: Option<ConnectError>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -266,7 +269,7 @@ impl Engine {
                 if self.is_current_ws(ws) {
                     self.ws = None;
                     self.first_failure
-                        .get_or_insert_with(|| "websocket error".into());
+                        .get_or_insert_with(|| ConnectError::new("websocket error"));
                     self.session.handle_transport_closed(
                         TransportKind::WebSocket,
                         TransportEnd::Error,
@@ -303,8 +306,11 @@ impl Engine {
 
     fn polling_failed(&mut self, failure: TransportFailure, now: Instant) {
         match failure {
-            TransportFailure::Io(message) => {
-                self.first_failure.get_or_insert(message);
+            TransportFailure::Io(message, description) => {
+                self.first_failure.get_or_insert_with(|| ConnectError {
+                    message: message.into(),
+                    data: Some(serde_json::json!({ "description": description })),
+                });
                 self.session.handle_transport_closed(
                     TransportKind::Polling,
                     TransportEnd::Error,
@@ -313,7 +319,7 @@ impl Engine {
             }
             TransportFailure::Parse => {
                 self.first_failure
-                    .get_or_insert_with(|| "parse error".into());
+                    .get_or_insert_with(|| ConnectError::new("parse error"));
                 self.session.handle_parse_error(TransportKind::Polling, now);
             }
         }

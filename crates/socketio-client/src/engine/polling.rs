@@ -42,30 +42,30 @@ fn request(
     }
     builder
         .body(Full::new(body))
-        .map_err(|e| TransportFailure::Io(format!("invalid request: {e}")))
+        .map_err(|e| TransportFailure::Io("xhr poll error", format!("invalid request: {e}")))
 }
 
 async fn exchange(
     http: &HttpClient,
     req: http::Request<Full<Bytes>>,
     max: usize,
-    what: &str,
+    what: &'static str,
 ) -> Result<Bytes, TransportFailure> {
     let response = http
         .request(req)
         .await
-        .map_err(|e| TransportFailure::Io(format!("{what} error: {e}")))?;
+        .map_err(|e| TransportFailure::Io(what, e.to_string()))?;
     let status = response.status();
     let body = Limited::new(response.into_body(), max)
         .collect()
         .await
-        .map_err(|e| TransportFailure::Io(format!("{what} error: {e}")))?
+        .map_err(|e| TransportFailure::Io(what, e.to_string()))?
         .to_bytes();
     if !status.is_success() {
-        return Err(TransportFailure::Io(format!(
-            "{what} error: status {status}: {}",
-            String::from_utf8_lossy(&body)
-        )));
+        return Err(TransportFailure::Io(
+            what,
+            format!("status {status}: {}", String::from_utf8_lossy(&body)),
+        ));
     }
     Ok(body)
 }
@@ -81,7 +81,7 @@ pub(crate) fn get(
     tokio::spawn(async move {
         let result = async {
             let req = request(http::Method::GET, &url, &opts, Bytes::new())?;
-            let body = exchange(&http, req, opts.max_response, "xhr poll").await?;
+            let body = exchange(&http, req, opts.max_response, "xhr poll error").await?;
             decode_v4(body, opts.max_response).map_err(|_| TransportFailure::Parse)
         }
         .await;
@@ -107,7 +107,7 @@ pub(crate) fn post(
     tokio::spawn(async move {
         let result = async {
             let req = request(http::Method::POST, &url, &opts, body)?;
-            exchange(&http, req, 1024, "xhr post").await.map(drop)
+            exchange(&http, req, 1024, "xhr post error").await.map(drop)
         }
         .await;
         let _ = tx.send(Tagged {
