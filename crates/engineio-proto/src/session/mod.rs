@@ -162,6 +162,9 @@ struct Polling {
     get_in_flight: bool,
     /// Client: a POST is in flight.
     post_in_flight: bool,
+    /// Server, closing: the `close` packet goes in the response after the one that flushes the
+    /// queue.
+    close_after_flush: bool,
 }
 
 /// One Engine.IO connection's protocol state; `R` is [`Server`] or [`Client`].
@@ -485,7 +488,15 @@ impl<R: Role> Session<R> {
         }
         let on_polling = self.transport == TransportKind::Polling && !self.polling_gone;
         if on_polling {
-            self.queue.push_back(Packet::Close);
+            if R::IS_SERVER && !self.queue.is_empty() && reason != CloseReason::ServerShuttingDown {
+                // Node waits for the queue to drain before closing the transport, so the close
+                // packet comes in a later response than the queued packets. socket.io-client
+                // hands decoded packets on a tick later and handles `close` at once: in one
+                // response, a DISCONNECT before the close would be lost to "transport close".
+                self.polling.close_after_flush = true;
+            } else {
+                self.queue.push_back(Packet::Close);
+            }
         }
         let deadline = on_polling.then(|| after(now, self.config.close_timeout));
         self.state = State::Closing { reason, deadline };
@@ -715,6 +726,9 @@ impl<R: Role> Session<R> {
                     out.push(Packet::Noop);
                 } else {
                     self.drain_all(out);
+                    if std::mem::take(&mut self.polling.close_after_flush) {
+                        self.queue.push_back(Packet::Close);
+                    }
                 }
                 self.polling.get_held = false;
             }
