@@ -1,0 +1,49 @@
+// Disconnections and their reasons on both sides: socket.disconnect(false) (the connection and
+// the other namespaces stay), socket.disconnect(true) (every namespace, then the connection),
+// the client leaving a namespace, the client closing its connection, the server shutting down.
+import { assert, ask, connected, manager, next, scenario, socket, within } from "../lib.mjs";
+
+scenario(
+  async () => {
+    // The server leaves one namespace: the client's other namespace and connection stay.
+    const m1 = manager();
+    const s1 = m1.socket("/", { auth: { tag: "kick" } });
+    const a1 = m1.socket("/admin", { auth: { tag: "kick-admin" } });
+    await Promise.all([connected(s1), connected(a1)]);
+    let reason = next(s1, "disconnect");
+    s1.emit("kick");
+    assert.equal((await reason)[0], "io server disconnect");
+    assert.equal(await ask(a1, "still-there"), true);
+    assert.equal(m1.engine.readyState, "open");
+
+    // disconnect(true): every namespace of the connection, then the connection.
+    const m2 = manager();
+    const s2 = m2.socket("/", { auth: { tag: "close" } });
+    const a2 = m2.socket("/admin", { auth: { tag: "close-admin" } });
+    await Promise.all([connected(s2), connected(a2)]);
+    const reasons = Promise.all([next(s2, "disconnect"), next(a2, "disconnect")]);
+    const closed = next(m2, "close");
+    s2.emit("kick-close");
+    assert.deepEqual(
+      (await reasons).map(([r]) => r),
+      ["io server disconnect", "io server disconnect"],
+    );
+    await closed;
+
+    // The client leaves; the client closes its connection.
+    const s3 = await connected(socket("/", { auth: { tag: "client" } }));
+    s3.disconnect();
+    const s4 = await connected(socket("/", { auth: { tag: "transport" } }));
+    reason = next(s4, "disconnect");
+    s4.io.engine.close();
+    await reason;
+
+    // The server shuts down: every connection closes.
+    const s5 = await connected(socket("/", { auth: { tag: "shutdown" } }));
+    const shutdown = [next(s5, "disconnect"), next(a1, "disconnect")];
+    s5.emit("shutdown");
+    const [[r5], [ra1]] = await within(Promise.all(shutdown), "shutdown");
+    return { shutdown: [r5, ra1] };
+  },
+  { checkTransport: false },
+);
