@@ -56,6 +56,7 @@ function startServer(port) {
 }
 
 async function killServer() {
+  if (server.proc.exitCode !== null || server.proc.signalCode !== null) return;
   const exited = once(server.proc, 'exit');
   process.kill(server.proc.pid, 'SIGKILL');
   await exited;
@@ -122,7 +123,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  if (server && server.proc.exitCode === null) await killServer();
+  if (server) await killServer();
 });
 
 test('two people chat: nicknames, typing indicator, messages, delivery', async () => {
