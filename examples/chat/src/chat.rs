@@ -4,7 +4,7 @@
 //! # Wire protocol (what `public/app.js` speaks)
 //!
 //! Conversations are named `#channel` or `@nickname`. The client connects with
-//! `auth: {token, nickname, channels}`: `token` is a random secret of the browser tab (a tab that
+//! `auth: {token, nickname, channels}` (no nickname: a guest one): `token` is a random secret of the browser tab (a tab that
 //! reconnects with the same token takes its nickname back), `channels` the channels to be in
 //! (so that after a server restart the tab is put back where it was).
 //!
@@ -53,6 +53,7 @@ pub(crate) struct Chat {
     /// Message ids are unique across restarts (clients keep messages of the previous run).
     boot: u64,
     next_id: AtomicU64,
+    next_guest: AtomicU64,
 }
 
 #[derive(Default)]
@@ -196,6 +197,7 @@ impl Chat {
             state: Mutex::new(state),
             boot: now_ms(),
             next_id: AtomicU64::new(1),
+            next_guest: AtomicU64::new(1),
         });
 
         // Refused here, the client's `connect_error` shows why, and it does not retry.
@@ -221,7 +223,12 @@ impl Chat {
     fn admit(&self, socket: &Socket) -> Result<(), ConnectError> {
         let auth: Auth = serde_json::from_value(socket.handshake().auth().clone())
             .map_err(|_| ConnectError::new("malformed auth payload"))?;
-        let nickname = nickname(&auth.nickname).map_err(ConnectError::new)?;
+        // Clients that do not ask for a nickname (a command-line client) get a guest one.
+        let nickname = if auth.nickname.trim().is_empty() {
+            format!("guest{}", self.next_guest.fetch_add(1, Ordering::Relaxed))
+        } else {
+            nickname(&auth.nickname).map_err(ConnectError::new)?
+        };
         if auth.token.len() < 8 || auth.token.len() > 64 {
             return Err(ConnectError::new("missing session token"));
         }
