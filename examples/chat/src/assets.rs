@@ -22,7 +22,8 @@ pub(crate) struct Assets {
 
 /// `examples/`, where `package.json` lists the npm packages.
 fn npm_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    let chat = Path::new(env!("CARGO_MANIFEST_DIR"));
+    chat.parent().unwrap_or(chat).to_path_buf()
 }
 
 fn bundle_path() -> PathBuf {
