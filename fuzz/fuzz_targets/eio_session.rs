@@ -97,7 +97,7 @@ fn config(flags: u8, input: &mut Reader<'_>) -> Config {
 
 fn packet(input: &mut Reader<'_>) -> Packet {
     match input.byte() % 8 {
-        0 => Packet::Open(OpenPacket {
+        0 => Packet::Open(Box::new(OpenPacket {
             sid: input.str(),
             upgrades: if input.byte() & 1 == 0 {
                 vec![Str::from_static("websocket")]
@@ -107,7 +107,7 @@ fn packet(input: &mut Reader<'_>) -> Packet {
             ping_interval: u64::from(input.u16()),
             ping_timeout: u64::from(input.u16()),
             max_payload: u64::from(input.u16()),
-        }),
+        })),
         1 => Packet::Close,
         2 => Packet::Ping(input.str()),
         3 => Packet::Pong(input.str()),

@@ -51,7 +51,9 @@ pub enum PacketType {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Packet {
     /// The handshake, sent by the server.
-    Open(OpenPacket),
+    /// (Boxed: it is sent once per session, and every queued packet is as large as the
+    /// largest variant.)
+    Open(Box<OpenPacket>),
     /// Close the session.
     Close,
     /// A ping; the data is empty for a heartbeat and `probe` during an upgrade.
@@ -183,7 +185,7 @@ impl Packet {
         // The first byte is an ASCII digit, so byte 1 is a character boundary.
         let data = || sub_str(&text, 1);
         Ok(match kind {
-            PacketType::Open => Self::Open(OpenPacket::from_json(&data())?),
+            PacketType::Open => Self::Open(Box::new(OpenPacket::from_json(&data())?)),
             PacketType::Close => Self::Close,
             PacketType::Ping => Self::Ping(data()),
             PacketType::Pong => Self::Pong(data()),

@@ -36,8 +36,9 @@ use crate::ws::{Incoming, WebSocket};
 pub(crate) enum Command {
     /// A polling GET: answered once the session has something to say.
     Poll(oneshot::Sender<PollReply>),
-    /// A polling POST whose body was read (within `maxHttpBufferSize`).
-    Post(Body, oneshot::Sender<Result<(), Reject>>),
+    /// A polling POST whose body was read (within `maxHttpBufferSize`). Boxed: it is rare and
+    /// large, and every queued command is as large as the largest variant.
+    Post(Box<(Body, oneshot::Sender<Result<(), Reject>>)>),
     /// A WebSocket for this session: the upgrade probe.
     WebSocket(Box<WebSocket>),
     /// A message from the application.
@@ -219,7 +220,13 @@ impl Driver {
         // Each call moves the session's deadlines strictly later; the cap is only a safeguard.
         for _ in 0..16 {
             match self.session.poll_timeout() {
-                Some(at) if at <= now => self.session.handle_timeout(at),
+                Some(at) if at <= now => {
+                    self.session.handle_timeout(at);
+                    // Heartbeat time: buffers left over from traffic go (an idle session keeps
+                    // none; a busy one regrows them once per interval).
+                    self.out = Vec::new();
+                    self.queue.release_if_empty();
+                }
                 _ => break,
             }
         }
@@ -284,7 +291,10 @@ impl Driver {
                 self.transmit(transmit, &out);
                 out.clear();
             }
-            self.out = out;
+            // A burst's scratch space is not kept by an idle session.
+            if out.capacity() <= 4 {
+                self.out = out;
+            }
             progressed |= round;
             if !round {
                 return progressed;
@@ -425,7 +435,8 @@ impl Driver {
                     let _ = reply.send(PollReply::Reject(reject));
                 }
             },
-            Command::Post(body, reply) => {
+            Command::Post(post) => {
+                let (body, reply) = *post;
                 if self.feeding.is_some() || self.deferred_post.is_some() {
                     // A POST before the previous one was answered: engine.io clients never do
                     // that; Node closes the session ("data request overlap from client").
@@ -623,7 +634,8 @@ impl Driver {
                     let _ =
                         reply.send(PollReply::Reject(Reject::Code(ErrorCode::SessionIdUnknown)));
                 }
-                Command::Post(_, reply) => {
+                Command::Post(post) => {
+                    let (_, reply) = *post;
                     let _ = reply.send(Err(Reject::Code(ErrorCode::SessionIdUnknown)));
                 }
                 Command::WebSocket(ws) => {

@@ -43,7 +43,7 @@ const REQUEST_HEADROOM: usize = 64;
 
 /// A queue that shrank back to this capacity or less is kept; a larger one is released once
 /// drained, so an idle session holds no more than this.
-const KEPT_CAPACITY: usize = 8;
+const KEPT_CAPACITY: usize = 4;
 
 impl std::fmt::Debug for Queue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -94,6 +94,14 @@ impl Queue {
             self.space.notify_waiters();
         }
         command
+    }
+
+    /// Frees the queue's capacity if it is empty.
+    pub(crate) fn release_if_empty(&self) {
+        let mut state = self.state();
+        if state.commands.is_empty() && state.commands.capacity() > 0 {
+            state.commands = VecDeque::new();
+        }
     }
 
     /// Registers the session's task to be woken by the next push.

@@ -691,7 +691,10 @@ impl EngineIo {
                 tokio::task::yield_now().await;
                 let (reply, answer) = oneshot::channel();
                 if queue
-                    .push_request(Command::Post(Body { data, binary }, reply), capacity)
+                    .push_request(
+                        Command::Post(Box::new((Body { data, binary }, reply))),
+                        capacity,
+                    )
                     .is_err()
                 {
                     return unknown();

@@ -5,7 +5,7 @@ use bytes::Bytes;
 use engineio_proto::session::CloseReason;
 use engineio_proto::{Packet, ProtocolVersion, Str, TransportKind};
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
 use crate::driver::Command;
@@ -99,10 +99,14 @@ pub struct Secure(pub bool);
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Handshake {
-    /// The request URI, with its query (`EIO`, `transport` and the client's own parameters).
-    pub uri: http::Uri,
-    /// The request headers.
-    pub headers: http::HeaderMap,
+    /// The request's path and query (`EIO`, `transport` and the client's own parameters), as
+    /// text: an `http::Uri` is five times larger and rarely needed ([`Handshake::uri`]).
+    target: Box<str>,
+    /// The request headers, kept as one compact block (`name:value\n` lines) and turned into a
+    /// `HeaderMap` on first use: most sessions never look at them, and a `HeaderMap` costs more
+    /// than the headers themselves.
+    raw_headers: Box<[u8]>,
+    headers: OnceLock<Box<http::HeaderMap>>,
     /// The client's address, from the [`RemoteAddr`] request extension.
     pub remote_addr: Option<SocketAddr>,
     /// Whether the connection is encrypted, from the [`Secure`] request extension.
@@ -113,42 +117,57 @@ pub struct Handshake {
     pub issued: SystemTime,
 }
 
-/// A copy of `headers` that shares nothing with the request: hyper's header values are slices
-/// of its 8 KiB read buffer, and a session that kept them would keep that buffer for its whole
-/// life. The values are copied into one buffer of their own.
-fn detached_headers(headers: &http::HeaderMap) -> http::HeaderMap {
-    let total: usize = headers.values().map(|v| v.as_bytes().len()).sum();
-    let mut buf = bytes::BytesMut::with_capacity(total);
-    for value in headers.values() {
-        buf.extend_from_slice(value.as_bytes());
-    }
-    let buf = buf.freeze();
-    let mut copy = http::HeaderMap::with_capacity(headers.len());
-    let mut at = 0;
+/// The headers as one block that shares nothing with the request: hyper's header values are
+/// slices of its 8 KiB read buffer, and a session that kept them would keep that buffer for its
+/// whole life. Names cannot hold `:` and values cannot hold `\n`, so the block is unambiguous.
+fn compact_headers(headers: &http::HeaderMap) -> Box<[u8]> {
+    let total: usize = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.as_bytes().len() + 2)
+        .sum();
+    let mut raw = Vec::with_capacity(total);
     for (name, value) in headers {
-        let len = value.as_bytes().len();
-        let shared = buf.slice(at..at + len);
-        at += len;
-        if let Ok(mut detached) = http::HeaderValue::from_maybe_shared(shared) {
-            detached.set_sensitive(value.is_sensitive());
-            copy.append(name.clone(), detached);
-        }
+        raw.extend_from_slice(name.as_str().as_bytes());
+        raw.push(b':');
+        raw.extend_from_slice(value.as_bytes());
+        raw.push(b'\n');
     }
-    copy
+    raw.into_boxed_slice()
 }
 
-/// A copy of `uri` that does not share hyper's read buffer (see [`detached_headers`]).
-fn detached_uri(uri: &http::Uri) -> http::Uri {
-    http::Uri::from_maybe_shared(bytes::Bytes::copy_from_slice(uri.to_string().as_bytes()))
-        .unwrap_or_else(|_| uri.clone())
+/// The `HeaderMap` of a block made by [`compact_headers`].
+fn expand_headers(raw: &[u8]) -> http::HeaderMap {
+    let lines = raw.split(|&b| b == b'\n').filter(|line| !line.is_empty());
+    let mut headers = http::HeaderMap::with_capacity(lines.clone().count());
+    for line in lines {
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            continue;
+        };
+        let (name, value) = (&line[..colon], &line[colon + 1..]);
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(name),
+            http::HeaderValue::from_bytes(value),
+        ) {
+            headers.append(name, value);
+        }
+    }
+    headers
+}
+
+/// The path and query of `uri`, in a buffer of their own (see [`compact_headers`]).
+fn request_target(uri: &http::Uri) -> Box<str> {
+    uri.path_and_query()
+        .map_or("/", |target| target.as_str())
+        .into()
 }
 
 impl Handshake {
     pub(crate) fn from_request<B>(request: &http::Request<B>, transport: TransportKind) -> Self {
         let extensions = request.extensions();
         Self {
-            uri: detached_uri(request.uri()),
-            headers: detached_headers(request.headers()),
+            target: request_target(request.uri()),
+            raw_headers: compact_headers(request.headers()),
+            headers: OnceLock::new(),
             remote_addr: extensions.get::<RemoteAddr>().map(|addr| addr.0),
             secure: extensions.get::<Secure>().is_some_and(|secure| secure.0),
             transport,
@@ -156,11 +175,51 @@ impl Handshake {
         }
     }
 
+    /// The request headers.
+    pub fn headers(&self) -> &http::HeaderMap {
+        self.headers
+            .get_or_init(|| Box::new(expand_headers(&self.raw_headers)))
+    }
+
+    /// The request's path and query, as sent (`/socket.io/?EIO=4&transport=polling&t=…`).
+    pub fn path_and_query(&self) -> &str {
+        &self.target
+    }
+
+    /// The request's query string, without `?` (empty when there is none).
+    pub fn query(&self) -> &str {
+        self.target.split_once('?').map_or("", |(_, query)| query)
+    }
+
+    /// The request URI.
+    pub fn uri(&self) -> http::Uri {
+        self.target
+            .parse()
+            .unwrap_or_else(|_| http::Uri::from_static("/"))
+    }
+
+    /// The same handshake with another request target (tests, and sessions made without a
+    /// request).
+    #[must_use]
+    pub fn with_path_and_query(mut self, target: &str) -> Self {
+        self.target = target.into();
+        self
+    }
+
+    /// Whether the request had header `name`, without building the header map.
+    pub fn has_header(&self, name: &str) -> bool {
+        self.raw_headers
+            .split(|&b| b == b'\n')
+            .filter_map(|line| line.iter().position(|&b| b == b':').map(|at| &line[..at]))
+            .any(|header| header.eq_ignore_ascii_case(name.as_bytes()))
+    }
+
     /// A handshake with nothing in it, for tests and for sessions made without a request.
     pub fn empty(transport: TransportKind) -> Self {
         Self {
-            uri: http::Uri::from_static("/"),
-            headers: http::HeaderMap::new(),
+            target: "/".into(),
+            raw_headers: Box::default(),
+            headers: OnceLock::new(),
             remote_addr: None,
             secure: false,
             transport,

@@ -16,7 +16,7 @@ use tokio_tungstenite::tungstenite::{Error, Message, Utf8Bytes};
 
 /// Initial read buffer of a WebSocket: it is allocated up front and kept while the connection
 /// is idle, so it is small; a larger message grows it as needed.
-const READ_BUFFER: usize = 512;
+const READ_BUFFER: usize = 256;
 
 /// A server-side WebSocket over an upgraded hyper connection.
 pub(crate) struct WebSocket {

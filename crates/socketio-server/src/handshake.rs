@@ -33,20 +33,17 @@ impl Handshake {
 
     /// The headers of the request that opened the connection.
     pub fn headers(&self) -> &http::HeaderMap {
-        &self.engine.headers
+        self.engine.headers()
     }
 
     /// The request URL, path and query (Node's `handshake.url`).
     pub fn url(&self) -> &str {
-        self.engine
-            .uri
-            .path_and_query()
-            .map_or("/", |path| path.as_str())
+        self.engine.path_and_query()
     }
 
     /// The raw query string of the request, without `?`.
     pub fn query_string(&self) -> &str {
-        self.engine.uri.query().unwrap_or("")
+        self.engine.query()
     }
 
     /// The first value of query parameter `name`, percent-decoded (Node's `handshake.query[name]`).
@@ -81,7 +78,7 @@ impl Handshake {
 
     /// Whether the request came from another origin (it has an `Origin` header).
     pub fn xdomain(&self) -> bool {
-        self.engine.headers.contains_key(http::header::ORIGIN)
+        self.engine.has_header("origin")
     }
 
     /// Whether the connection is encrypted (see [`engineio_server::Secure`]).
@@ -138,10 +135,8 @@ mod tests {
     fn decodes_query_values() {
         assert_eq!(percent_decode("a+b%20c%zz%4"), "a b c%zz%4");
         assert_eq!(percent_decode("%C3%A9"), "é");
-        let mut engine = engineio_server::Handshake::empty(engineio_server::TransportKind::Polling);
-        engine.uri = "/socket.io/?EIO=4&transport=polling&room=a%2Fb&flag"
-            .parse()
-            .unwrap();
+        let engine = engineio_server::Handshake::empty(engineio_server::TransportKind::Polling)
+            .with_path_and_query("/socket.io/?EIO=4&transport=polling&room=a%2Fb&flag");
         let handshake = Handshake::new(Arc::new(engine), serde_json::json!({}));
         assert_eq!(handshake.query("room").as_deref(), Some("a/b"));
         assert_eq!(handshake.query("flag").as_deref(), Some(""));

@@ -80,17 +80,29 @@ pub(crate) struct SocketInner {
 #[derive(Default)]
 struct SocketState {
     events: Vec<(ByteString, Arc<dyn ErasedHandler>)>,
-    any: Vec<(ListenerId, Arc<AnyListener>)>,
-    any_outgoing: Vec<(ListenerId, Arc<AnyListener>)>,
-    middlewares: Vec<Arc<PacketMiddleware>>,
-    errors: Vec<Arc<ErrorListener>>,
-    disconnecting: Vec<Arc<DisconnectHandler>>,
     disconnect: Vec<Arc<DisconnectHandler>>,
+    /// The listeners few sockets have, out of line: a socket without them is smaller.
+    extra: Option<Box<Listeners>>,
     /// Rooms joined, besides the socket's own id.
     rooms: Vec<Room>,
     acks: HashMap<u64, AckSlot>,
     data: Option<Box<dyn Any + Send + Sync>>,
     next_listener: u64,
+}
+
+#[derive(Default)]
+struct Listeners {
+    any: Vec<(ListenerId, Arc<AnyListener>)>,
+    any_outgoing: Vec<(ListenerId, Arc<AnyListener>)>,
+    middlewares: Vec<Arc<PacketMiddleware>>,
+    errors: Vec<Arc<ErrorListener>>,
+    disconnecting: Vec<Arc<DisconnectHandler>>,
+}
+
+impl SocketState {
+    fn extra(&mut self) -> &mut Listeners {
+        self.extra.get_or_insert_with(Default::default)
+    }
 }
 
 impl fmt::Debug for Socket {
@@ -215,7 +227,7 @@ impl Socket {
     {
         let mut state = self.state();
         let id = next_listener(&mut state);
-        state.any.push((id, Arc::new(listener)));
+        state.extra().any.push((id, Arc::new(listener)));
         id
     }
 
@@ -226,7 +238,7 @@ impl Socket {
     {
         let mut state = self.state();
         let id = next_listener(&mut state);
-        state.any.insert(0, (id, Arc::new(listener)));
+        state.extra().any.insert(0, (id, Arc::new(listener)));
         id
     }
 
@@ -234,8 +246,8 @@ impl Socket {
     pub fn off_any(&self, listener: Option<ListenerId>) {
         let mut state = self.state();
         match listener {
-            Some(id) => state.any.retain(|(l, _)| *l != id),
-            None => state.any.clear(),
+            Some(id) => state.extra().any.retain(|(l, _)| *l != id),
+            None => state.extra().any.clear(),
         }
     }
 
@@ -247,7 +259,7 @@ impl Socket {
     {
         let mut state = self.state();
         let id = next_listener(&mut state);
-        state.any_outgoing.push((id, Arc::new(listener)));
+        state.extra().any_outgoing.push((id, Arc::new(listener)));
         self.inner
             .has_outgoing_listeners
             .store(true, Ordering::Release);
@@ -258,12 +270,12 @@ impl Socket {
     pub fn off_any_outgoing(&self, listener: Option<ListenerId>) {
         let mut state = self.state();
         match listener {
-            Some(id) => state.any_outgoing.retain(|(l, _)| *l != id),
-            None => state.any_outgoing.clear(),
+            Some(id) => state.extra().any_outgoing.retain(|(l, _)| *l != id),
+            None => state.extra().any_outgoing.clear(),
         }
         self.inner
             .has_outgoing_listeners
-            .store(!state.any_outgoing.is_empty(), Ordering::Release);
+            .store(!state.extra().any_outgoing.is_empty(), Ordering::Release);
     }
 
     /// Adds a packet middleware (Node's `socket.use`): called for every incoming event after
@@ -273,7 +285,7 @@ impl Socket {
     where
         F: Fn(&Socket, &str, &Args) -> Result<(), BoxError> + Send + Sync + 'static,
     {
-        self.state().middlewares.push(Arc::new(middleware));
+        self.state().extra().middlewares.push(Arc::new(middleware));
     }
 
     /// Listens to the socket's errors (Node's `socket.on("error")`): packet middleware refusals.
@@ -281,7 +293,7 @@ impl Socket {
     where
         F: Fn(&Socket, &BoxError) + Send + Sync + 'static,
     {
-        self.state().errors.push(Arc::new(listener));
+        self.state().extra().errors.push(Arc::new(listener));
     }
 
     /// Called when the socket is about to leave its namespace, while it is still in its rooms
@@ -293,7 +305,7 @@ impl Socket {
         R: HandlerResult,
     {
         let handler = box_disconnect_handler(handler);
-        self.state().disconnecting.push(handler);
+        self.state().extra().disconnecting.push(handler);
     }
 
     /// Called once the socket left its namespace, with Node's reason (Node's `disconnect`).
@@ -580,10 +592,10 @@ impl Socket {
         }
         let listeners: Vec<_> = self
             .state()
-            .any_outgoing
-            .iter()
-            .map(|(_, l)| l.clone())
-            .collect();
+            .extra
+            .as_ref()
+            .map(|extra| extra.any_outgoing.iter().map(|(_, l)| l.clone()).collect())
+            .unwrap_or_default();
         if listeners.is_empty() {
             return;
         }
@@ -598,28 +610,40 @@ impl Socket {
 
     /// An incoming event.
     pub(crate) fn on_event(&self, event: socketio_proto::Event) {
-        let (any, middlewares, handlers) = {
+        // Taken out of the lock before any user code runs. One handler per event is the common
+        // case and costs no allocation.
+        let (first, more, extra) = {
             let state = self.state();
-            let handlers: Vec<_> = state
+            let mut matching = state
                 .events
                 .iter()
                 .filter(|(name, _)| *name == event.name)
-                .map(|(_, h)| h.clone())
-                .collect();
-            let any: Vec<_> = state.any.iter().map(|(_, l)| l.clone()).collect();
-            (any, state.middlewares.clone(), handlers)
+                .map(|(_, h)| h.clone());
+            let first = matching.next();
+            let more: Vec<_> = matching.collect();
+            let extra = state
+                .extra
+                .as_ref()
+                .filter(|extra| !extra.any.is_empty() || !extra.middlewares.is_empty())
+                .map(|extra| {
+                    let any: Vec<_> = extra.any.iter().map(|(_, l)| l.clone()).collect();
+                    (any, extra.middlewares.clone())
+                });
+            (first, more, extra)
         };
-        for listener in &any {
-            listener(self, &event.name, &event.args);
-        }
-        for middleware in &middlewares {
-            if let Err(error) = middleware(self, &event.name, &event.args) {
-                self.emit_error(error);
-                return;
+        if let Some((any, middlewares)) = extra {
+            for listener in &any {
+                listener(self, &event.name, &event.args);
+            }
+            for middleware in &middlewares {
+                if let Err(error) = middleware(self, &event.name, &event.args) {
+                    self.emit_error(error);
+                    return;
+                }
             }
         }
         let mut ack = event.ack;
-        for handler in handlers {
+        for handler in first.into_iter().chain(more) {
             let mut cx = EventContext {
                 socket: self,
                 args: &event.args,
@@ -663,7 +687,12 @@ impl Socket {
     }
 
     fn emit_error(&self, error: BoxError) {
-        let listeners = self.state().errors.clone();
+        let listeners = self
+            .state()
+            .extra
+            .as_ref()
+            .map(|extra| extra.errors.clone())
+            .unwrap_or_default();
         if listeners.is_empty() {
             tracing::debug!(socket = %self.id(), %error, "packet middleware refused an event");
         }
@@ -715,7 +744,12 @@ impl Socket {
             return;
         }
         // `disconnecting` runs while the socket is still in its rooms.
-        let disconnecting = self.state().disconnecting.clone();
+        let disconnecting = self
+            .state()
+            .extra
+            .as_ref()
+            .map(|extra| extra.disconnecting.clone())
+            .unwrap_or_default();
         for handler in disconnecting {
             run_inline(handler(self.clone(), reason));
         }
@@ -758,10 +792,7 @@ impl Socket {
         // Handlers are the main source of reference cycles (closures holding the socket).
         let mut state = self.state();
         state.events.clear();
-        state.any.clear();
-        state.any_outgoing.clear();
-        state.middlewares.clear();
-        state.disconnecting.clear();
+        state.extra = None;
     }
 
     pub(crate) fn mark_connected(&self) {

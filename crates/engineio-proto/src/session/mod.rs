@@ -257,7 +257,9 @@ impl Session<Server> {
             max_payload: config.max_payload,
         };
         let mut session = Self::new(config, transport, State::Open, now);
-        session.queue.push_back(Packet::Open(open.clone()));
+        session
+            .queue
+            .push_back(Packet::Open(Box::new(open.clone())));
         session.open = Some(open);
         session.heartbeat.start(now);
         session
@@ -571,7 +573,7 @@ impl<R: Role> Session<R> {
             Packet::Close => self.fail(CloseReason::TransportClose, None),
             Packet::Noop => {}
             Packet::Open(open) if !R::IS_SERVER && self.state == State::AwaitingOpen => {
-                self.client_handshake(open, now);
+                self.client_handshake(*open, now);
             }
             // Node's server ignores a stray `open` or `upgrade` (its `onPacket` has no case for
             // them) and anything that arrives while the session is closing; so do we.
@@ -651,9 +653,27 @@ impl<R: Role> Session<R> {
         }
         match self.heartbeat.on_timeout(now) {
             heartbeat::Action::None => {}
-            heartbeat::Action::SendPing => self.queue.push_back(Packet::Ping(Str::new())),
+            heartbeat::Action::SendPing => {
+                // Once per heartbeat, buffers left over from earlier traffic go: an idle session
+                // keeps none, a busy one regrows them once per ping interval.
+                self.release_idle_buffers();
+                self.queue.push_back(Packet::Ping(Str::new()));
+            }
             heartbeat::Action::TimedOut => self.fail(CloseReason::PingTimeout, None),
         }
+    }
+
+    /// Frees the capacity of internal queues that are empty.
+    fn release_idle_buffers(&mut self) {
+        fn release<T>(queue: &mut VecDeque<T>) {
+            if queue.is_empty() && queue.capacity() > 0 {
+                *queue = VecDeque::new();
+            }
+        }
+        release(&mut self.queue);
+        release(&mut self.probe_queue);
+        release(&mut self.instructions);
+        release(&mut self.events);
     }
 
     /// The next instant at which [`Session::handle_timeout`] must be called, if any.

@@ -201,7 +201,7 @@ fn stray_open_upgrade_and_noop_are_ignored_as_node_does() {
         ping_timeout: 1,
         max_payload: 1,
     };
-    for packet in [Packet::Open(open), Packet::Upgrade, Packet::Noop] {
+    for packet in [Packet::Open(Box::new(open)), Packet::Upgrade, Packet::Noop] {
         let mut server = Session::accept(Str::from_static("s"), Config::default(), WS, now);
         server.handle_packet(packet, WS, now);
         assert!(events(&mut server).is_empty());

@@ -48,7 +48,10 @@ fn server_open_packet_on_polling_offers_websocket() {
     };
     assert_eq!(
         drain(&mut server),
-        vec![(Transmit::Send(POLLING), vec![Packet::Open(expected)])]
+        vec![(
+            Transmit::Send(POLLING),
+            vec![Packet::Open(Box::new(expected))]
+        )]
     );
     assert_eq!(server.sid().map(|s| &**s), Some("abc"));
 }

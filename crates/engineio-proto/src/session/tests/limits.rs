@@ -133,7 +133,7 @@ fn client_keeps_one_get_and_one_post_in_flight() {
         ping_timeout: 20_000,
         max_payload: 1_000_000,
     };
-    client.handle_packet(Packet::Open(open), POLLING, now);
+    client.handle_packet(Packet::Open(Box::new(open)), POLLING, now);
     assert_eq!(events(&mut client), vec![Event::Opened]);
     // The GET that carried the handshake is still in flight.
     assert_eq!(
@@ -164,7 +164,7 @@ fn extreme_handshake_timers_from_the_server_do_not_panic() {
             ping_timeout: timeout,
             max_payload: 0,
         };
-        client.handle_packet(Packet::Open(open), WS, now);
+        client.handle_packet(Packet::Open(Box::new(open)), WS, now);
         let at = client.poll_timeout().unwrap();
         assert!(at > now);
         client.handle_timeout(at);

@@ -240,13 +240,13 @@ fn websocket_for_a_websocket_session_is_refused() {
 }
 
 fn open_offering_websocket() -> Packet {
-    Packet::Open(OpenPacket {
+    Packet::Open(Box::new(OpenPacket {
         sid: Str::from_static("s"),
         upgrades: vec![Str::from_static("websocket")],
         ping_interval: 25_000,
         ping_timeout: 20_000,
         max_payload: 1_000_000,
-    })
+    }))
 }
 
 /// Client side, scripted: connect the WebSocket, `2probe`, `3probe`, wait for the GET in flight,
