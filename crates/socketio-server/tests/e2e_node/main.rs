@@ -17,4 +17,5 @@
 mod basics;
 mod broadcast;
 mod lifecycle;
+mod recovery;
 mod support;
