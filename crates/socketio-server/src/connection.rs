@@ -170,8 +170,15 @@ impl Client {
         }
         #[cfg(feature = "v4")]
         let packet = if self.conn.version == ProtocolVersion::V4 {
-            let (nsp, _) = socketio_proto::split_namespace_query(&packet.nsp);
-            Packet { nsp, ..packet }
+            let (nsp, query) = socketio_proto::split_namespace_query(&packet.nsp);
+            let data = match (packet.data, query) {
+                // Node (EIO3): a CONNECT's auth payload is its namespace's query.
+                (PacketData::Connect(_), Some(query)) => {
+                    PacketData::Connect(v4_auth(self.conn.parser, &query))
+                }
+                (data, _) => data,
+            };
+            Packet { nsp, data }
         } else {
             packet
         };
@@ -270,6 +277,35 @@ impl engineio_server::Handler for Client {
     }
 }
 
+/// The query of a protocol v4 CONNECT (`/admin?token=1`) as the auth object Node makes of it.
+#[cfg(feature = "v4")]
+fn v4_auth(parser: socketio_proto::Parser, query: &str) -> Option<RawValue> {
+    let auth: serde_json::Map<String, serde_json::Value> = query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let decode = crate::handshake::percent_decode;
+            (decode(key), serde_json::Value::String(decode(value)))
+        })
+        .collect();
+    RawValue::new(parser, &auth).ok()
+}
+
+/// A new socket's id: random (not the engine id, as in Node), except for protocol v4 clients,
+/// whose socket.io-client 2.x takes the engine id (`nsp#` + engine id outside `/`) as its
+/// socket's id, as Node does for them.
+#[cfg_attr(not(feature = "v4"), expect(unused_variables, reason = "v4 only"))]
+fn new_socket_id(conn: &Conn, nsp: &str) -> ByteString {
+    match conn.version {
+        #[cfg(feature = "v4")]
+        ProtocolVersion::V4 if nsp == "/" => ByteString::from(conn.eio.id()),
+        #[cfg(feature = "v4")]
+        ProtocolVersion::V4 => ByteString::from(format!("{nsp}#{}", conn.eio.id())),
+        _ => engineio_server::generate_id(),
+    }
+}
+
 /// The CONNECT flow (Node's `Namespace._add`): session recovery, middlewares, then the answer
 /// and the connection handlers.
 async fn connect(
@@ -301,7 +337,7 @@ async fn connect(
             Some(restored.session.pid.clone()),
         ),
         None => (
-            engineio_server::generate_id(),
+            new_socket_id(&conn, &nsp),
             recovery.map(|_| engineio_server::generate_id()),
         ),
     };
