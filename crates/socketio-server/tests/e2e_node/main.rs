@@ -19,3 +19,5 @@ mod broadcast;
 mod lifecycle;
 mod recovery;
 mod support;
+#[cfg(feature = "v4")]
+mod v4;
