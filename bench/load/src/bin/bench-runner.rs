@@ -682,8 +682,8 @@ fn fmt_num(x: f64) -> String {
         format!("{x:.0}")
     } else if a >= 10.0 {
         format!("{x:.1}")
-    } else if a == 0.0 {
-        "0".to_owned()
+    } else if x.fract() == 0.0 {
+        format!("{x:.0}")
     } else {
         format!("{x:.2}")
     }
