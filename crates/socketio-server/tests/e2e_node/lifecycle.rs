@@ -301,8 +301,8 @@ async fn namespaces_and_middlewares() {
     .await;
 }
 
-async fn connect_timeout(variant: Variant, hang: bool) {
-    let io: Server = variant
+fn hanging_server(variant: Variant) -> Server {
+    let io = variant
         .builder()
         .connect_timeout(Duration::from_secs(2))
         .build();
@@ -313,26 +313,33 @@ async fn connect_timeout(variant: Variant, hang: bool) {
         tokio::time::sleep(Duration::from_secs(3600)).await;
         Ok(())
     });
-    let addr = serve(&io).await;
-    let report = node("connect_timeout", addr, variant, json!({ "hang": hang })).await;
-    let reasons = if hang {
-        json!(["transport close", "transport close"])
-    } else {
-        json!(["transport close"])
-    };
-    assert_eq!(report["reasons"], reasons);
+    io
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Node.js and `npm ci` in crates/socketio-server/e2e"]
 async fn connect_timeout_closes_idle_connections() {
-    each_variant(ALL, |variant| connect_timeout(variant, false)).await;
+    each_variant(ALL, |variant| async move {
+        let io = hanging_server(variant);
+        let addr = serve(&io).await;
+        let report = node("connect_timeout", addr, variant, json!({})).await;
+        assert_eq!(
+            report["reasons"],
+            json!(["transport close", "transport close"])
+        );
+    })
+    .await;
 }
 
-/// A namespace middleware that has not finished blocks the connection: its other CONNECTs are
-/// not answered and connect_timeout does not fire (the connection task awaits the middleware).
+/// A namespace middleware that has not finished holds every other packet of the connection
+/// (events of namespaces already joined, other CONNECTs) until it does; Node handles them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: a pending namespace middleware blocks the connection's other packets and its connect_timeout"]
-async fn known_bug_connect_timeout_while_a_middleware_hangs() {
-    each_variant(ALL, |variant| connect_timeout(variant, true)).await;
+#[ignore = "bug: a pending namespace middleware holds the connection's other packets"]
+async fn known_bug_pending_middleware_holds_other_namespaces() {
+    each_variant(ALL, |variant| async move {
+        let io = hanging_server(variant);
+        let addr = serve(&io).await;
+        node("middleware_pending", addr, variant, json!({})).await;
+    })
+    .await;
 }
