@@ -13,6 +13,7 @@ export async function threeClients() {
     got[name] = [];
     s.on("news", (...args) => got[name].push(args));
     s.on("poll", (q, answer) => answer(`${name}:${q}`));
+    s.on("poll-bin", (answer) => answer(Buffer.from(name)));
     // c never answers.
     s.on("poll-slow", (answer) => name !== "c" && answer(name));
     sockets[name] = s;

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use socketio_server::{
@@ -55,6 +56,10 @@ async fn run(io: &Server, socket: &Socket, op: &str, ids: &Ids) -> Value {
         target.emit("news", op).unwrap();
         Value::Null
     };
+    let news_with = |target: BroadcastOperator, args: &(&str, Bytes)| {
+        target.emit("news", args).unwrap();
+        Value::Null
+    };
     let wait = Duration::from_secs(10);
     match op {
         "to-r1" => news(io.to("r1")),
@@ -100,6 +105,23 @@ async fn run(io: &Server, socket: &Socket, op: &str, ids: &Ids) -> Value {
                 .emit_with_ack("poll", &("q",))
                 .await,
         ),
+        "ack-binary" => {
+            let answers = io
+                .timeout(wait)
+                .emit_with_ack::<_, Bytes>("poll-bin", &())
+                .await
+                .unwrap();
+            let names = answers
+                .iter()
+                .map(|b| String::from_utf8(b.to_vec()).unwrap())
+                .collect();
+            acks(Ok(names))
+        }
+        "binary-r1" => news_with(io.to("r1"), &(op, Bytes::from_static(&[1, 2, 3]))),
+        "server-side-emit" => match io.server_side_emit("hello", vec![json!(1)]).await {
+            Ok(answers) => json!({ "ok": answers }),
+            Err(error) => json!({ "error": error.to_string() }),
+        },
         "ack-partial" => acks(
             io.to("r2")
                 .timeout(Duration::from_millis(300))
@@ -214,7 +236,7 @@ async fn rooms_and_broadcast_operators() {
         let io = rooms_server(variant, &log);
         let addr = serve(&io).await;
         node("broadcast", addr, variant, json!({})).await;
-        assert_eq!(log.matching("op ").len(), 25, "{:#?}", log.entries());
+        assert_eq!(log.matching("op ").len(), 28, "{:#?}", log.entries());
     })
     .await;
 }
