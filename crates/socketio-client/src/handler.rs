@@ -31,10 +31,28 @@ pub(crate) type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), BoxError>
 /// Runs a handler's future at once, in the connection's task, until it first has to wait; only
 /// then is it spawned. Listeners a handler registers before its first `.await` are in place
 /// before the next packet is read, as in Node.
+///
+/// A handler that panics is reported and dropped: it must not take the connection's task (and
+/// with it every socket of the connection) down. Once spawned, tokio isolates it the same way.
 pub(crate) fn run_inline(mut future: BoxFuture) {
     let mut cx = Context::from_waker(Waker::noop());
-    if future.as_mut().poll(&mut cx).is_pending() {
-        tokio::spawn(future);
+    let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        future.as_mut().poll(&mut cx).is_pending()
+    }));
+    match polled {
+        Ok(true) => {
+            tokio::spawn(future);
+        }
+        Ok(false) => {}
+        Err(_) => tracing::error!("an event handler panicked"),
+    }
+}
+
+/// Calls a synchronous listener, reporting a panic instead of unwinding into the connection's
+/// task.
+pub(crate) fn guarded(listener: impl FnOnce()) {
+    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(listener)).is_err() {
+        tracing::error!("a listener panicked");
     }
 }
 

@@ -22,7 +22,7 @@ use tokio::sync::mpsc;
 use crate::backoff::Backoff;
 use crate::builder::{Auth, Options};
 use crate::engine::{Engine, EngineEvent, Tagged};
-use crate::handler::{EventContext, run_handler, run_inline};
+use crate::handler::{EventContext, guarded, run_handler, run_inline};
 use crate::socket::{SocketInner, Status};
 use crate::{AckError, ConnectError, DisconnectReason, EmitError, Socket};
 
@@ -324,7 +324,7 @@ impl Task {
     fn emit(&self, event: &ManagerEvent) {
         let listeners = lock(&self.shared.listeners).clone();
         for listener in listeners {
-            listener(event);
+            guarded(|| listener(event));
         }
     }
 
@@ -838,7 +838,7 @@ impl Task {
             (state.any.clone(), handlers)
         };
         for (_, listener) in any {
-            listener(&socket, &event.name, &event.args);
+            guarded(|| listener(&socket, &event.name, &event.args));
         }
         let mut cx = EventContext {
             socket: &socket,
@@ -846,11 +846,14 @@ impl Task {
             ack: event.ack,
         };
         for handler in handlers {
-            match handler.call(&mut cx) {
-                Ok(future) => run_handler(future, &event.name),
-                Err(error) => {
+            let mut call = None;
+            guarded(|| call = Some(handler.call(&mut cx)));
+            match call {
+                Some(Ok(future)) => run_handler(future, &event.name),
+                Some(Err(error)) => {
                     tracing::warn!(event = %&*event.name, %error, "event handler skipped");
                 }
+                None => {}
             }
         }
     }

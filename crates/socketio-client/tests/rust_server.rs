@@ -419,3 +419,21 @@ async fn dropping_every_handle_closes_the_connection() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_panicking_handler_does_not_break_the_connection() {
+    let (_io, url) = start(Parser::Json).await;
+    let socket = within(Client::connect(&url)).await.unwrap();
+    socket.on(
+        "echo-event",
+        |socketio_client::Data(n): socketio_client::Data<u32>| async move {
+            assert!(n != 1, "handler bug");
+        },
+    );
+    socket.on_any(|_, _, args| {
+        assert!(args.to_values().unwrap()[0] != 1, "listener bug");
+    });
+    socket.emit("echo-event", &1).unwrap();
+    echo_roundtrip(&socket).await;
+    assert!(socket.connected());
+}
