@@ -84,7 +84,13 @@ export function connectError(s) {
 
 /** The arguments of the next `name` event of `emitter`. */
 export function next(emitter, name) {
-  return within(new Promise((resolve) => emitter.once(name, (...args) => resolve(args))), name);
+  const what = emitter.nsp ? `${name} on ${emitter.nsp} (${emitter.id})` : name;
+  return within(new Promise((resolve) => emitter.once(name, (...args) => resolve(args))), what);
+}
+
+/** Notes progress on stderr: shown when the scenario fails. */
+export function step(what) {
+  console.error(`[${new Date().toISOString()}] ${what}`);
 }
 
 /** Rejects after WAIT_MS: every wait of a scenario is bounded. */
@@ -123,6 +129,18 @@ export function bytes(data) {
   if (data instanceof ArrayBuffer) return Buffer.from(new Uint8Array(data));
   if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   throw new Error(`not binary: ${JSON.stringify(data)}`);
+}
+
+/**
+ * With `upgrade`, waits until the connection of `s` is on WebSocket. Before the server closes a
+ * connection on purpose: socket.io-client stays paused for good when the probe WebSocket is
+ * closed while it pauses polling for the switch (until its heartbeat times out), with any server.
+ */
+export async function upgraded(s) {
+  const engine = s.io.engine;
+  if (TRANSPORT === "upgrade" && engine.transport.name !== "websocket") {
+    await within(new Promise((resolve) => engine.once("upgrade", resolve)), "the upgrade");
+  }
 }
 
 /**

@@ -172,10 +172,14 @@ async fn disconnect_reasons() {
             "{:#?}",
             log.entries()
         );
-        assert_eq!(
-            report["shutdown"],
-            json!(["transport close", "transport close"])
-        );
+        // As with Node: a close packet when a GET is held or on WebSocket, else the next
+        // request fails.
+        for reason in report["shutdown"].as_array().unwrap() {
+            assert!(
+                reason == "transport close" || reason == "transport error",
+                "{reason}"
+            );
+        }
     })
     .await;
 }
