@@ -8,14 +8,21 @@
 //! at once, each with its own server), and checks both what the client reports and what the
 //! server saw.
 //!
-//! Needs Node.js 18+ and the clients installed once: `cd crates/socketio-server/e2e && npm ci`.
-//! Then: `cargo test -p socketio-server --all-features --test e2e_node -- --ignored --skip known_bug_`
-//! (tests named `known_bug_*` show open bugs: their `#[ignore]` reason says which).
+//! Needs Node.js 18+, the clients installed once (`cd crates/socketio-server/e2e && npm ci`) and
+//! the conformance example built (`cargo build -p socketio-server --all-features --example
+//! conformance`). Then:
+//!
+//! ```text
+//! cargo test -p socketio-server --all-features --test e2e_node -- --ignored --skip known_bug_
+//! ```
+//!
+//! Tests named `known_bug_*` show open bugs (their `#[ignore]` reason says which).
 
 #![allow(clippy::unwrap_used, reason = "test helpers outside #[test] functions")]
 
 mod basics;
 mod broadcast;
+mod conformance;
 mod lifecycle;
 mod recovery;
 mod support;
