@@ -110,10 +110,17 @@ fn engine_message(message: Message) -> EngineMessage {
     }
 }
 
-/// Most packets held while a CONNECT's middlewares run; beyond, the client stops being read.
+/// Most packets held while CONNECTs' middlewares run; beyond, the client stops being read.
 const BACKLOG: usize = 64;
 
-type Pending = Pin<Box<dyn Future<Output = ()> + Send>>;
+/// A CONNECT whose middlewares (or session recovery) are running, and the packets for its
+/// namespace that arrived meanwhile (handled in order once it is done). Packets for other
+/// namespaces do not wait for it.
+struct PendingConnect {
+    nsp: ByteString,
+    future: Pin<Box<dyn Future<Output = ()> + Send>>,
+    backlog: VecDeque<Packet>,
+}
 
 /// One connection's protocol state, run by the Engine.IO session's own task (an
 /// [`engineio_server::Handler`]): no task or channel of its own.
@@ -123,10 +130,8 @@ pub(crate) struct Client {
     decoder: Decoder,
     /// `connectTimeout`: armed until a namespace connects.
     connect_timer: Option<Pin<Box<Sleep>>>,
-    /// A CONNECT whose middlewares (or session recovery) are running.
-    pending: Option<Pending>,
-    /// Packets that arrived while `pending` runs, handled in order once it is done.
-    backlog: VecDeque<Packet>,
+    /// CONNECTs in progress (usually none, one per namespace at most).
+    pending: Vec<PendingConnect>,
 }
 
 impl Client {
@@ -152,8 +157,7 @@ impl Client {
             conn,
             decoder,
             connect_timer,
-            pending: None,
-            backlog: VecDeque::new(),
+            pending: Vec::new(),
         };
         #[cfg(feature = "v4")]
         if version == ProtocolVersion::V4 {
@@ -164,10 +168,6 @@ impl Client {
     }
 
     fn on_packet(&mut self, packet: Packet) {
-        if self.pending.is_some() {
-            self.backlog.push_back(packet);
-            return;
-        }
         #[cfg(feature = "v4")]
         let packet = if self.conn.version == ProtocolVersion::V4 {
             let (nsp, query) = socketio_proto::split_namespace_query(&packet.nsp);
@@ -182,6 +182,10 @@ impl Client {
         } else {
             packet
         };
+        if let Some(pending) = self.pending.iter_mut().find(|p| p.nsp == packet.nsp) {
+            pending.backlog.push_back(packet);
+            return;
+        }
         let socket = self.conn.socket_for(&packet.nsp);
         match (packet.data, socket) {
             (PacketData::Connect(auth), None) => self.connect(packet.nsp, auth),
@@ -210,13 +214,12 @@ impl Client {
             return;
         };
         let recovery = self.server.config.connection_state_recovery;
-        self.pending = Some(Box::pin(connect(
-            self.conn.clone(),
-            ns,
+        let future = Box::pin(connect(self.conn.clone(), ns, nsp.clone(), auth, recovery));
+        self.pending.push(PendingConnect {
             nsp,
-            auth,
-            recovery,
-        )));
+            future,
+            backlog: VecDeque::new(),
+        });
     }
 }
 
@@ -238,8 +241,7 @@ impl engineio_server::Handler for Client {
     }
 
     fn on_close(&mut self, reason: CloseReason) {
-        self.pending = None;
-        self.backlog.clear();
+        self.pending.clear();
         let reason = DisconnectReason::from(reason);
         let sockets = self.conn.sockets().clone();
         for socket in sockets {
@@ -248,17 +250,17 @@ impl engineio_server::Handler for Client {
     }
 
     fn poll(&mut self, cx: &mut Context<'_>) {
-        loop {
-            if let Some(pending) = self.pending.as_mut() {
-                if pending.as_mut().poll(cx).is_pending() {
-                    break;
-                }
-                self.pending = None;
+        let mut index = 0;
+        while let Some(pending) = self.pending.get_mut(index) {
+            if pending.future.as_mut().poll(cx).is_pending() {
+                index += 1;
+                continue;
             }
-            // Held packets, in order, until one starts another CONNECT.
-            match self.backlog.pop_front() {
-                Some(packet) => self.on_packet(packet),
-                None => break,
+            // Done: its held packets go through as if they arrived now (in order; one of them
+            // may start another CONNECT, which then holds the rest).
+            let done = self.pending.remove(index);
+            for packet in done.backlog {
+                self.on_packet(packet);
             }
         }
         if self.conn.connected_once.load(Ordering::Acquire) {
@@ -273,7 +275,7 @@ impl engineio_server::Handler for Client {
     }
 
     fn ready(&self) -> bool {
-        self.backlog.len() < BACKLOG
+        self.pending.iter().map(|p| p.backlog.len()).sum::<usize>() < BACKLOG
     }
 }
 

@@ -475,12 +475,29 @@ impl<R: Role> Session<R> {
     /// `close` packet follows them; then [`Event::Closed`] reports `reason` (Node uses
     /// [`CloseReason::ForcedClose`]). On polling the session waits up to
     /// [`Config::close_timeout`] for a request to carry the `close` packet (a server for the
-    /// next GET, a client for its POST in flight), except a server with
-    /// [`CloseReason::ServerShuttingDown`], which does not wait for a GET. A client that has
-    /// not completed the handshake closes at once. Does nothing once closing.
+    /// next GET, a client for its POST in flight); a server shutting down
+    /// ([`CloseReason::ServerShuttingDown`]) waits at most [`SHUTDOWN_GET_WAIT`]. Node discards
+    /// the polling transport on shutdown, so a client whose GET was not held at that instant
+    /// sees an error ("xhr poll error") instead of the close; a polling client sends its next GET
+    /// as soon as the previous one returns, so a short wait lets every client see a clean close.
+    /// A client that has not completed the handshake closes at once. Does nothing once closing.
     pub fn close(&mut self, reason: CloseReason, now: Instant) {
         if !matches!(self.state, State::Open | State::AwaitingOpen) {
             return;
+        }
+        if let Some(deadline) = self.upgrade.awaiting_upgrade_packet() {
+            if R::IS_SERVER && !self.websocket_gone {
+                // The client answered the probe and is pausing its polling transport: it will
+                // not poll again, and engine.io-client ignores the probe's failure once it
+                // paused, so closing the probe now would leave it waiting for a heartbeat
+                // timeout. Let its `5` come (within the upgrade's deadline) and close on the
+                // WebSocket.
+                self.state = State::Closing {
+                    reason,
+                    deadline: Some(deadline),
+                };
+                return;
+            }
         }
         self.abort_upgrade();
         if self.state == State::AwaitingOpen {
@@ -500,17 +517,14 @@ impl<R: Role> Session<R> {
                 self.queue.push_back(Packet::Close);
             }
         }
-        let deadline = on_polling.then(|| after(now, self.config.close_timeout));
+        let wait = if R::IS_SERVER && reason == CloseReason::ServerShuttingDown {
+            self.config.close_timeout.min(SHUTDOWN_GET_WAIT)
+        } else {
+            self.config.close_timeout
+        };
+        let deadline = on_polling.then(|| after(now, wait));
         self.state = State::Closing { reason, deadline };
-        if R::IS_SERVER
-            && on_polling
-            && !self.polling.get_held
-            && reason == CloseReason::ServerShuttingDown
-        {
-            // Node discards the transport on shutdown: the close packet only goes out if a GET
-            // is already held.
-            self.finish_close(reason, None);
-        } else if !on_polling && self.queue.is_empty() {
+        if !on_polling && self.queue.is_empty() {
             self.finish_close(reason, None);
         }
     }
@@ -526,6 +540,21 @@ impl<R: Role> Session<R> {
             State::Closing { .. } if packet == Packet::Close => {
                 if transport == self.transport {
                     self.fail(CloseReason::TransportClose, None);
+                }
+                return;
+            }
+            // The `5` of an upgrade the close waits for (see `close`).
+            State::Closing { .. }
+                if R::IS_SERVER
+                    && packet == Packet::Upgrade
+                    && transport != self.transport
+                    && self.upgrade.in_progress() =>
+            {
+                self.handle_probe_packet(packet, now);
+                if self.queue.is_empty() {
+                    if let State::Closing { reason, .. } = self.state {
+                        self.finish_close(reason, None);
+                    }
                 }
                 return;
             }
@@ -910,6 +939,10 @@ impl<R: Role> Session<R> {
         self.events.push_back(Event::Closed { reason, error });
     }
 }
+
+/// How long a server shutting down waits for a polling client's next GET to carry the `close`
+/// packet (see [`Session::close`]).
+pub const SHUTDOWN_GET_WAIT: Duration = Duration::from_secs(1);
 
 /// Whether this role sends the pings in this protocol revision (v4: the server; v3: the client).
 fn pinger<R: Role>(protocol: ProtocolVersion) -> bool {

@@ -49,6 +49,14 @@ impl Upgrade {
         )
     }
 
+    /// Server: the deadline of an upgrade whose probe was answered.
+    pub(super) fn awaiting_upgrade_packet(&self) -> Option<Instant> {
+        match *self {
+            Self::AwaitingUpgradePacket { deadline, .. } => Some(deadline),
+            _ => None,
+        }
+    }
+
     pub(super) fn is_pausing(&self) -> bool {
         matches!(self, Self::Pausing)
     }

@@ -74,19 +74,36 @@ fn server_polling_close_waits_for_a_get_then_gives_up() {
 }
 
 #[test]
-fn server_shutting_down_does_not_wait_for_a_get() {
+fn server_shutting_down_waits_briefly_for_a_get() {
     let t0 = Instant::now();
     let mut server = Session::accept(Str::from_static("s"), Config::default(), POLLING, t0);
     server.handle_poll_request(t0).unwrap();
     drain(&mut server);
     server.close(CloseReason::ServerShuttingDown, t0);
+    assert_eq!(events(&mut server), vec![]);
+    // The next GET carries the close packet.
+    server.handle_poll_request(t0).unwrap();
+    assert_eq!(
+        drain(&mut server),
+        vec![(Transmit::Send(POLLING), vec![Packet::Close])]
+    );
+    assert_eq!(
+        events(&mut server),
+        vec![closed(CloseReason::ServerShuttingDown)]
+    );
+    // Without a GET, the session ends after a short wait, not after `close_timeout`.
+    let mut server = Session::accept(Str::from_static("s"), Config::default(), POLLING, t0);
+    server.handle_poll_request(t0).unwrap();
+    drain(&mut server);
+    server.close(CloseReason::ServerShuttingDown, t0);
+    assert_eq!(server.poll_timeout(), Some(t0 + SHUTDOWN_GET_WAIT));
+    server.handle_timeout(t0 + SHUTDOWN_GET_WAIT);
     assert_eq!(
         events(&mut server),
         vec![closed(CloseReason::ServerShuttingDown)]
     );
     assert_eq!(server.handle_poll_request(t0), Err(PollError::Closed));
-    assert_eq!(server.handle_post_request(t0), Err(PollError::Closed));
-    // With a GET held, the close packet still goes out on it.
+    // With a GET held, the close packet goes out on it at once.
     let mut server = Session::accept(Str::from_static("s"), Config::default(), POLLING, t0);
     server.handle_poll_request(t0).unwrap();
     drain(&mut server);

@@ -314,3 +314,32 @@ fn client_probe_failure_closes_the_websocket_and_keeps_polling() {
         vec![(Transmit::Send(POLLING), vec![text("still polling")])]
     );
 }
+
+/// A server that closes once it answered the probe waits for the client's `5` and closes on the
+/// WebSocket: engine.io-client has paused polling by then and ignores a failed probe, so closing
+/// the probe would leave it waiting for a heartbeat timeout.
+#[test]
+fn close_during_an_answered_probe_waits_for_the_upgrade() {
+    let mut pair = Pair::polling();
+    pair.drive_until(|p| {
+        matches!(
+            p.server.as_ref().unwrap().upgrade,
+            Upgrade::AwaitingUpgradePacket { .. }
+        )
+    });
+    let now = pair.now;
+    pair.server().close(CloseReason::ServerShuttingDown, now);
+    assert!(!pair.server().is_closed(), "closed before the client's `5`");
+    pair.drive();
+    assert!(pair.server().is_closed());
+    assert_eq!(
+        pair.client.transport(),
+        WS,
+        "the client completed its upgrade"
+    );
+    assert!(pair.client.is_closed(), "the client saw the session end");
+    assert!(pair.server_events.contains(&Event::Closed {
+        reason: CloseReason::ServerShuttingDown,
+        error: None
+    }));
+}
