@@ -37,6 +37,11 @@ type Handler = dyn Fn(Socket) -> Box<dyn AppHandler> + Send + Sync;
 type AllowRequest = dyn Fn(&RequestInfo<'_>) -> Result<(), String> + Send + Sync;
 type HeadersHook = dyn Fn(&RequestInfo<'_>, &mut HeaderMap) + Send + Sync;
 
+/// How long a connection lingers when the server shuts down (a little more than the time a
+/// session waits for a polling client's last GET), and then how long its last request may take.
+const SHUTDOWN_LINGER: std::time::Duration = engineio_proto::session::SHUTDOWN_GET_WAIT
+    .saturating_add(std::time::Duration::from_millis(500));
+
 /// What the hooks of [`Builder`] see of a request.
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
@@ -337,17 +342,33 @@ impl EngineIo {
             };
             let _ = stream.set_nodelay(true);
             let engine = self.clone();
+            let mut shutdown = self.shared.shutdown.subscribe();
             tokio::spawn(async move {
                 let service = hyper::service::service_fn(move |mut request: Request<_>| {
                     request.extensions_mut().insert(RemoteAddr(peer));
                     let engine = engine.clone();
                     async move { Ok::<_, Infallible>(engine.handle(request).await) }
                 });
-                let _ = hyper::server::conn::http1::Builder::new()
+                let connection = hyper::server::conn::http1::Builder::new()
                     .timer(TokioTimer::new())
                     .serve_connection(TokioIo::new(stream), service)
-                    .with_upgrades()
-                    .await;
+                    .with_upgrades();
+                tokio::pin!(connection);
+                tokio::select! {
+                    _ = connection.as_mut() => return,
+                    _ = shutdown.wait_for(|down| *down) => {}
+                }
+                // Shutting down: polling clients get a moment to fetch their `close` packet on
+                // this (kept-alive) connection, then the connection ends once its request in
+                // flight is answered, so no client keeps talking to a server that is gone.
+                if tokio::time::timeout(SHUTDOWN_LINGER, connection.as_mut())
+                    .await
+                    .is_ok()
+                {
+                    return;
+                }
+                connection.as_mut().graceful_shutdown();
+                let _ = tokio::time::timeout(SHUTDOWN_LINGER, connection).await;
             });
         }
     }

@@ -121,12 +121,8 @@ impl Namespace {
         &self.inner.name
     }
 
-    /// The server this namespace belongs to.
-    ///
-    /// # Panics
-    ///
-    /// Never while the server is alive; namespaces are owned by the server.
-    pub(crate) fn server(&self) -> Server {
+    /// The server this namespace belongs to (Node's `nsp.server`).
+    pub fn server(&self) -> Server {
         match self.inner.server.upgrade() {
             Some(inner) => Server::from_inner(inner),
             None => Server::detached(),
