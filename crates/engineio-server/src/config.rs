@@ -119,7 +119,27 @@ pub enum CorsOrigin {
     List(Vec<String>),
     /// The request's `Origin` is always echoed back (Node: `origin: true`).
     Reflect,
+    /// The request's `Origin` is echoed back when the predicate accepts it (Node: a function).
+    Predicate(OriginPredicate),
 }
+
+/// A function deciding which origins CORS admits ([`CorsOrigin::Predicate`]).
+#[derive(Clone)]
+pub struct OriginPredicate(pub std::sync::Arc<dyn Fn(&str) -> bool + Send + Sync>);
+
+impl std::fmt::Debug for OriginPredicate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OriginPredicate(..)")
+    }
+}
+
+impl PartialEq for OriginPredicate {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for OriginPredicate {}
 
 /// CORS settings, as Node's `cors` package applies them to every Engine.IO response.
 ///
@@ -161,6 +181,21 @@ impl Cors {
     /// Echo whatever origin the request names.
     pub fn reflect() -> Self {
         Self::with_origin(CorsOrigin::Reflect)
+    }
+
+    /// The origins `admit` accepts.
+    ///
+    /// ```
+    /// let cors = engineio_server::Cors::predicate(|origin| origin.ends_with(".example.com"));
+    /// # let _ = cors;
+    /// ```
+    pub fn predicate<F>(admit: F) -> Self
+    where
+        F: Fn(&str) -> bool + Send + Sync + 'static,
+    {
+        Self::with_origin(CorsOrigin::Predicate(OriginPredicate(std::sync::Arc::new(
+            admit,
+        ))))
     }
 
     /// Sets [`Cors::credentials`].

@@ -51,8 +51,49 @@ impl ErrorCode {
 pub(crate) enum Reject {
     Code(ErrorCode),
     Status(StatusCode),
-    /// Refused by `allow_request`, with the application's message.
-    Forbidden(std::sync::Arc<str>),
+    /// Refused by `allow_request`, with the application's status and message.
+    Refused(StatusCode, std::sync::Arc<str>),
+}
+
+/// Why `allow_request` refused a handshake: the HTTP status (403 by default, as Node) and a
+/// message, sent as `{"code":4,"message":..}`.
+///
+/// ```
+/// use engineio_server::Refusal;
+/// let refusal = Refusal::forbidden("no token").with_status(http::StatusCode::UNAUTHORIZED);
+/// assert_eq!(refusal.status, http::StatusCode::UNAUTHORIZED);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Refusal {
+    /// The HTTP status of the answer (polling; a WebSocket handshake gets it too, except that
+    /// 403 becomes Node's 400).
+    pub status: StatusCode,
+    /// The message of the JSON body.
+    pub message: String,
+}
+
+impl Refusal {
+    /// A 403 refusal with `message`, as Node's `allowRequest` refusal.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::FORBIDDEN,
+            message: message.into(),
+        }
+    }
+
+    /// The same refusal with another status.
+    #[must_use]
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+}
+
+impl From<Refusal> for Reject {
+    fn from(refusal: Refusal) -> Self {
+        Self::Refused(refusal.status, refusal.message.into())
+    }
 }
 
 impl Reject {
@@ -80,13 +121,13 @@ impl Reject {
                 response
             }
             Self::Status(status) => status_response(status),
-            Self::Forbidden(message) => {
+            Self::Refused(status, message) => {
                 let body = serde_json::json!({
                     "code": ErrorCode::Forbidden as u8,
                     "message": &*message,
                 });
                 let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
-                *response.status_mut() = StatusCode::FORBIDDEN;
+                *response.status_mut() = status;
                 response.headers_mut().insert(
                     header::CONTENT_TYPE,
                     HeaderValue::from_static("application/json"),
@@ -99,13 +140,19 @@ impl Reject {
     /// The HTTP answer of a WebSocket upgrade request: always 400 with the message as text, as
     /// Node's `abortUpgrade` writes it.
     pub(crate) fn upgrade_response(self) -> Response<ResponseBody> {
+        let mut status = StatusCode::BAD_REQUEST;
         let message = match self {
             Self::Code(code) => Bytes::from_static(code.message().as_bytes()),
             Self::Status(_) => Bytes::from_static(ErrorCode::BadRequest.message().as_bytes()),
-            Self::Forbidden(message) => Bytes::copy_from_slice(message.as_bytes()),
+            Self::Refused(refused, message) => {
+                if refused != StatusCode::FORBIDDEN {
+                    status = refused;
+                }
+                Bytes::copy_from_slice(message.as_bytes())
+            }
         };
         let mut response = Response::new(Full::new(message));
-        *response.status_mut() = StatusCode::BAD_REQUEST;
+        *response.status_mut() = status;
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
         headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
@@ -150,6 +197,14 @@ pub(crate) fn apply_cors(cors: &Cors, request: &HeaderMap, response: &mut Header
                     .iter()
                     .any(|allowed| allowed.as_bytes() == origin.as_bytes())
                 {
+                    response.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+                }
+            }
+            response.append(header::VARY, HeaderValue::from_static("Origin"));
+        }
+        CorsOrigin::Predicate(admit) => {
+            if let Some(origin) = origin {
+                if origin.to_str().is_ok_and(|origin| (admit.0)(origin)) {
                     response.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
                 }
             }

@@ -58,9 +58,9 @@ mod socket;
 mod ws;
 
 pub use app::{Events, Handler};
-pub use config::{Config, Cookie, Cors, CorsOrigin};
+pub use config::{Config, Cookie, Cors, CorsOrigin, OriginPredicate};
 pub use engineio_proto::session::CloseReason;
 pub use engineio_proto::{ProtocolVersion, Str, TransportKind};
-pub use http_util::{ErrorCode, ResponseBody, generate_id};
-pub use server::{Builder, EngineIo, EngineIoLayer, EngineIoService, RequestInfo};
+pub use http_util::{ErrorCode, Refusal, ResponseBody, generate_id};
+pub use server::{Builder, EngineIo, EngineIoLayer, EngineIoService, RequestInfo, RequestParts};
 pub use socket::{Handshake, Message, RemoteAddr, Secure, SendError, Socket, SocketEvent};

@@ -26,7 +26,8 @@ use crate::app::{ChannelHandler, Events, Handler as AppHandler};
 use crate::config::Config;
 use crate::driver::{Body, Command, Driver, PollReply};
 use crate::http_util::{
-    self, ErrorCode, Query, Reject, ResponseBody, apply_cors, generate_id, ok_response, preflight,
+    self, ErrorCode, Query, Refusal, Reject, ResponseBody, apply_cors, generate_id, ok_response,
+    preflight,
 };
 use crate::queue::{PushError, Queue};
 use crate::socket::{Handshake, RemoteAddr, Socket};
@@ -35,6 +36,22 @@ use crate::ws::{WebSocket, accept_key};
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type Handler = dyn Fn(Socket) -> Box<dyn AppHandler> + Send + Sync;
 type AllowRequest = dyn Fn(&RequestInfo<'_>) -> Result<(), String> + Send + Sync;
+type AllowRequestAsync =
+    dyn Fn(RequestParts) -> Pin<Box<dyn Future<Output = Result<(), Refusal>> + Send>> + Send + Sync;
+
+/// An owned copy of a handshake request, for [`Builder::allow_request_async`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct RequestParts {
+    /// The method.
+    pub method: Method,
+    /// The URI, with the Engine.IO query.
+    pub uri: http::Uri,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// The client's address, when known ([`RemoteAddr`]).
+    pub remote_addr: Option<SocketAddr>,
+}
 type HeadersHook = dyn Fn(&RequestInfo<'_>, &mut HeaderMap) + Send + Sync;
 
 /// How long a connection lingers when the server shuts down (a little more than the time a
@@ -58,13 +75,17 @@ pub struct RequestInfo<'a> {
 #[derive(Default)]
 struct Hooks {
     allow_request: Option<Box<AllowRequest>>,
+    allow_request_async: Option<Box<AllowRequestAsync>>,
     headers: Option<Box<HeadersHook>>,
     initial_headers: Option<Box<HeadersHook>>,
 }
 
 impl Hooks {
     fn any(&self) -> bool {
-        self.allow_request.is_some() || self.headers.is_some() || self.initial_headers.is_some()
+        self.allow_request.is_some()
+            || self.allow_request_async.is_some()
+            || self.headers.is_some()
+            || self.initial_headers.is_some()
     }
 }
 
@@ -109,6 +130,33 @@ impl Builder {
         F: Fn(&RequestInfo<'_>) -> Result<(), String> + Send + Sync + 'static,
     {
         self.hooks.allow_request = Some(Box::new(hook));
+        self
+    }
+
+    /// Decides asynchronously whether a handshake may proceed (a token checked against a
+    /// database, say), with a status of its choice: `Err(refusal)` answers with
+    /// `refusal.status` and `{"code":4,"message":..}`. Runs after [`Builder::allow_request`].
+    ///
+    /// ```
+    /// use engineio_server::{Config, EngineIo, Refusal};
+    /// let engine = EngineIo::builder(Config::default())
+    ///     .allow_request_async(|request| async move {
+    ///         match request.headers.get("authorization") {
+    ///             Some(_) => Ok(()),
+    ///             None => Err(Refusal::forbidden("no credentials")
+    ///                 .with_status(http::StatusCode::UNAUTHORIZED)),
+    ///         }
+    ///     })
+    ///     .build(|_socket, _events| {});
+    /// # let _ = engine;
+    /// ```
+    #[must_use]
+    pub fn allow_request_async<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: Fn(RequestParts) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), Refusal>> + Send + 'static,
+    {
+        self.hooks.allow_request_async = Some(Box::new(move |parts| Box::pin(hook(parts))));
         self
     }
 
@@ -484,7 +532,18 @@ impl EngineIo {
                 headers: request.headers(),
             };
             if let Err(message) = allow(&info) {
-                return reject(Reject::Forbidden(message.into()));
+                return reject(Refusal::forbidden(message).into());
+            }
+        }
+        if let Some(allow) = &self.shared.hooks.allow_request_async {
+            let parts = RequestParts {
+                method: request.method().clone(),
+                uri: request.uri().clone(),
+                headers: request.headers().clone(),
+                remote_addr: request.extensions().get::<RemoteAddr>().map(|addr| addr.0),
+            };
+            if let Err(refusal) = allow(parts).await {
+                return reject(refusal.into());
             }
         }
         let Some(protocol) = self.protocol(query.eio.as_deref()) else {

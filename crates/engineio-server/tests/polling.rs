@@ -399,3 +399,58 @@ async fn sockets_are_found_by_sid() {
     assert_eq!(get(server.addr, &query).await.text(), "4pushed");
     assert!(server.engine.socket("nope").is_none());
 }
+
+#[tokio::test]
+async fn async_allow_request_refuses_with_its_status() {
+    use engineio_server::{EngineIo, Refusal};
+
+    let engine = EngineIo::builder(config())
+        .allow_request_async(|request| async move {
+            // A lookup that waits, as a database check would.
+            tokio::task::yield_now().await;
+            match request.headers.get("authorization") {
+                Some(token) if token == "Bearer good" => Ok(()),
+                _ => {
+                    Err(Refusal::forbidden("bad token").with_status(http::StatusCode::UNAUTHORIZED))
+                }
+            }
+        })
+        .build(|_, _| {});
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(engine.serve(listener));
+
+    let refused = get(addr, "EIO=4&transport=polling").await;
+    assert_eq!(refused.status, 401);
+    assert_eq!(refused.text(), r#"{"code":4,"message":"bad token"}"#);
+    let accepted = raw(
+        addr,
+        b"GET /engine.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer good\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert_eq!(accepted.status, 200);
+    assert!(accepted.text().starts_with("0{\"sid\":"));
+}
+
+#[tokio::test]
+async fn cors_origin_predicate() {
+    let mut config = config();
+    config.cors = Some(Cors::predicate(|origin| origin.ends_with(".good.example")));
+    let server = start(config).await;
+    let admitted = raw(
+        server.addr,
+        b"GET /engine.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: t\r\nOrigin: https://app.good.example\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert_eq!(
+        admitted.header("access-control-allow-origin"),
+        Some("https://app.good.example")
+    );
+    let refused = raw(
+        server.addr,
+        b"GET /engine.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: t\r\nOrigin: https://evil.example\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert_eq!(refused.header("access-control-allow-origin"), None);
+    assert_eq!(refused.header("vary"), Some("Origin"));
+}

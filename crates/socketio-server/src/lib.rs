@@ -70,7 +70,9 @@ pub use adapter::{
     AckSink, Adapter, AdapterError, AdapterFuture, BroadcastOptions, MemoryAdapter,
     PersistedSession, RecoveryConfig, RemoteSocketData, RestoredSession,
 };
-pub use engineio_server::{Cors, CorsOrigin, RemoteAddr, TransportKind};
+pub use engineio_server::{
+    Cors, CorsOrigin, Refusal, RemoteAddr, RequestInfo, RequestParts, TransportKind,
+};
 pub use handler::{
     Ack, AllArgs, BoxError, Data, EventContext, EventHandler, ExtractError, FromEvent,
     HandlerResult, RawArgs,

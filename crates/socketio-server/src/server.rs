@@ -90,7 +90,10 @@ pub struct ServerBuilder {
     config: ServerConfig,
     on_error: Option<Arc<ErrorHook>>,
     adapter: Option<Arc<AdapterFactory>>,
+    engine_hooks: Vec<EngineHook>,
 }
+
+type EngineHook = Box<dyn FnOnce(engineio_server::Builder) -> engineio_server::Builder + Send>;
 
 impl fmt::Debug for ServerBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -184,6 +187,64 @@ impl ServerBuilder {
         self
     }
 
+    /// Decides whether a connection may open (Node's `allowRequest`): `Err(message)` refuses
+    /// the handshake with 403 `{"code":4,"message":message}`.
+    pub fn allow_request<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&engineio_server::RequestInfo<'_>) -> Result<(), String> + Send + Sync + 'static,
+    {
+        self.engine_hooks
+            .push(Box::new(move |builder| builder.allow_request(hook)));
+        self
+    }
+
+    /// Decides asynchronously whether a connection may open, with a status of its choice (see
+    /// [`engineio_server::Builder::allow_request_async`]).
+    ///
+    /// ```
+    /// use socketio_server::{Refusal, Server};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let io = Server::builder()
+    ///     .allow_request_async(|request| async move {
+    ///         if request.headers.contains_key("cookie") {
+    ///             Ok(())
+    ///         } else {
+    ///             Err(Refusal::forbidden("sign in first"))
+    ///         }
+    ///     })
+    ///     .build();
+    /// # let _ = io; }
+    /// ```
+    pub fn allow_request_async<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: Fn(engineio_server::RequestParts) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), engineio_server::Refusal>> + Send + 'static,
+    {
+        self.engine_hooks
+            .push(Box::new(move |builder| builder.allow_request_async(hook)));
+        self
+    }
+
+    /// Adds headers to every successful response (Node's `headers` event).
+    pub fn headers<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&engineio_server::RequestInfo<'_>, &mut http::HeaderMap) + Send + Sync + 'static,
+    {
+        self.engine_hooks
+            .push(Box::new(move |builder| builder.headers(hook)));
+        self
+    }
+
+    /// Adds headers to the handshake response (Node's `initial_headers` event).
+    pub fn initial_headers<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&engineio_server::RequestInfo<'_>, &mut http::HeaderMap) + Send + Sync + 'static,
+    {
+        self.engine_hooks
+            .push(Box::new(move |builder| builder.initial_headers(hook)));
+        self
+    }
+
     /// Called with every handler error: a handler returning `Err`, or arguments that do not
     /// fit a handler's types. Without a hook, errors are logged (`tracing`, level `warn`).
     pub fn on_error<F>(mut self, hook: F) -> Self
@@ -235,8 +296,12 @@ impl ServerBuilder {
             }
         });
         let weak = Arc::downgrade(&inner);
-        let engine = EngineIo::builder(inner.config.engine.clone()).build_with_handler(
-            move |socket| -> Box<dyn engineio_server::Handler> {
+        let mut engine = EngineIo::builder(inner.config.engine.clone());
+        for hook in self.engine_hooks {
+            engine = hook(engine);
+        }
+        let engine =
+            engine.build_with_handler(move |socket| -> Box<dyn engineio_server::Handler> {
                 match weak.upgrade() {
                     Some(server) => Box::new(crate::connection::Client::new(server, socket)),
                     None => {
@@ -244,8 +309,7 @@ impl ServerBuilder {
                         Box::new(Closed)
                     }
                 }
-            },
-        );
+            });
         let _ = inner.engine.set(engine);
         Server { inner }
     }
@@ -383,6 +447,7 @@ impl Server {
             config: ServerConfig::default(),
             on_error: None,
             adapter: None,
+            engine_hooks: Vec::new(),
         }
     }
 
