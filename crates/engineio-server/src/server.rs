@@ -754,8 +754,15 @@ impl EngineIo {
                     .headers()
                     .get(header::CONTENT_TYPE)
                     .is_some_and(|v| v.as_bytes() == b"application/octet-stream");
-                // Read at most `max` bytes, whatever the headers claimed.
-                let data = match Limited::new(request.into_body(), max).collect().await {
+                // Read at most `max` bytes, whatever the headers claimed, within a heartbeat
+                // cycle: a body trickling in cannot hold its buffer for longer than the session
+                // itself would wait for the client.
+                let limit = self.shared.config.ping_interval + self.shared.config.ping_timeout;
+                let body = Limited::new(request.into_body(), max).collect();
+                let Ok(collected) = tokio::time::timeout(limit, body).await else {
+                    return http_util::status_response(StatusCode::REQUEST_TIMEOUT);
+                };
+                let data = match collected {
                     Ok(collected) => collected.to_bytes(),
                     Err(error) => {
                         if error.is::<http_body_util::LengthLimitError>() {
