@@ -238,3 +238,26 @@ async fn random_payloads_never_take_the_server_down() {
     }
     handshake(server.addr).await;
 }
+
+#[tokio::test]
+async fn a_trickling_post_body_times_out() {
+    let mut config = Config::default();
+    config.ping_interval = Duration::from_millis(100);
+    config.ping_timeout = Duration::from_millis(100);
+    let server = start(config).await;
+    let sid = handshake(server.addr).await;
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    use tokio::io::AsyncWriteExt as _;
+    // Ten bytes announced, two sent, and then nothing.
+    stream
+        .write_all(
+            format!(
+                "POST /engine.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n4x"
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let response = read_response(&mut stream).await;
+    assert_eq!(response.status, 408);
+}
