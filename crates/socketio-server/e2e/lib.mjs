@@ -145,9 +145,10 @@ export async function upgraded(s) {
 
 /**
  * Checks that the transports in use are the variant's: every connection that is still open is on
- * the expected transport (for `upgrade`, waits for the upgrade to WebSocket).
+ * the expected transport (for `upgrade`, waits for the upgrade to WebSocket). Resolves to how many
+ * are open. Scenarios that end with every connection closed call it before.
  */
-async function checkTransports() {
+export async function checkTransports() {
   const expected = TRANSPORT === "polling" ? "polling" : "websocket";
   let open = 0;
   for (const m of managers) {

@@ -238,6 +238,10 @@ async fn server_emits_and_acks() {
         let l = log.clone();
         io.on_connection(move |socket: Socket| {
             let log = l.clone();
+            socket.on(
+                "bye",
+                |socket: Socket| async move { socket.disconnect(false) },
+            );
             async move {
                 socket
                     .emit("hello", &("world", 42, json!({"a": [1, 2]})))
@@ -274,13 +278,18 @@ async fn server_emits_and_acks() {
                 let fast = socket.emit_with_ack::<_, String>("fast", &());
                 let (slow, fast) = tokio::join!(slow.into_future(), fast.into_future());
                 log.push(format!("slow: {}, fast: {}", slow.unwrap(), fast.unwrap()));
+                // Never answered: fails when the socket leaves (no deadline).
+                let never = socket.emit_with_ack::<_, Value>("never", &());
                 socket.emit("finished", &()).unwrap();
+                log.push(format!("never: {}", never.await.unwrap_err()));
             }
         });
         let addr = serve(&io).await;
         node("server_emit", addr, variant, json!({})).await;
+        log.wait_for("never: socket disconnected before acknowledging")
+            .await;
         let entries = log.entries();
-        assert_eq!(entries.len(), 5, "{entries:#?}");
+        assert_eq!(entries.len(), 6, "{entries:#?}");
         assert_eq!(entries[0], r#"question: Ok("answer to q1")"#);
         assert_eq!(entries[1], "ignored: operation has timed out");
         assert_eq!(entries[2], r#"many: [1,2,"three"]"#);

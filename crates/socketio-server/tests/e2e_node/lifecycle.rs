@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use socketio_server::{Ack, Args, ConnectError, Server, Socket};
+use socketio_server::{Ack, Args, ConnectError, Data, Server, Socket};
 
 use crate::support::{ALL, Log, Variant, each_variant, node, serve};
 
@@ -344,6 +344,65 @@ async fn pending_middleware_holds_only_its_namespace() {
         let io = hanging_server(variant);
         let addr = serve(&io).await;
         node("middleware_pending", addr, variant, json!({})).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Node.js and `npm ci` in crates/socketio-server/e2e"]
+async fn message_size_limit() {
+    each_variant(ALL, |variant| async move {
+        let log = Log::default();
+        // A short heartbeat: a polling session whose client gave up after the refused POST
+        // (and has no GET waiting) ends by ping timeout, as in Node.
+        let io = variant
+            .builder()
+            .max_http_buffer_size(10_000)
+            .ping_interval(Duration::from_millis(500))
+            .ping_timeout(Duration::from_millis(1000))
+            .build();
+        let l = log.clone();
+        io.on_connection(move |socket: Socket| {
+            socket.on("size", |Data(v): Data<Value>, ack: Ack| async move {
+                let size = match v {
+                    Value::String(s) => s.len(),
+                    other => other.to_string().len(),
+                };
+                ack.send(&size).unwrap();
+            });
+            let log = l.clone();
+            socket.on_disconnect(move |socket: Socket, reason| {
+                log.push(format!("disconnect {} {reason}", tag(&socket)));
+                async {}
+            });
+            async {}
+        });
+        let addr = serve(&io).await;
+        node("limits", addr, variant, json!({})).await;
+        // Node: the WebSocket frame is refused ("transport error"); the POST is refused with 413
+        // and the session stays until its transport closes or the heartbeat times out.
+        for tag in ["big", "binary"] {
+            log.wait_until(&format!("{tag} disconnected"), |entries| {
+                entries
+                    .iter()
+                    .any(|e| e.starts_with(&format!("disconnect {tag} ")))
+            })
+            .await;
+        }
+        let reasons = log.entries();
+        for tag in ["big", "binary"] {
+            let entry = reasons
+                .iter()
+                .find(|e| e.starts_with(&format!("disconnect {tag} ")))
+                .unwrap();
+            let polling = variant.transport != "websocket";
+            assert!(
+                entry.ends_with("transport error")
+                    || polling
+                        && (entry.ends_with("transport close") || entry.ends_with("ping timeout")),
+                "{entry}"
+            );
+        }
     })
     .await;
 }
