@@ -132,18 +132,6 @@ export function bytes(data) {
 }
 
 /**
- * With `upgrade`, waits until the connection of `s` is on WebSocket. Before the server closes a
- * connection on purpose: socket.io-client stays paused for good when the probe WebSocket is
- * closed while it pauses polling for the switch (until its heartbeat times out), with any server.
- */
-export async function upgraded(s) {
-  const engine = s.io.engine;
-  if (TRANSPORT === "upgrade" && engine.transport.name !== "websocket") {
-    await within(new Promise((resolve) => engine.once("upgrade", resolve)), "the upgrade");
-  }
-}
-
-/**
  * Checks that the transports in use are the variant's: every connection that is still open is on
  * the expected transport (for `upgrade`, waits for the upgrade to WebSocket). Resolves to how many
  * are open. Scenarios that end with every connection closed call it before.

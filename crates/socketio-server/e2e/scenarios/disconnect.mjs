@@ -10,7 +10,6 @@ import {
   scenario,
   socket,
   step,
-  upgraded,
   within,
 } from "../lib.mjs";
 
@@ -34,7 +33,6 @@ scenario(
     const s2 = m2.socket("/", { auth: { tag: "close" } });
     const a2 = m2.socket("/admin", { auth: { tag: "close-admin" } });
     await Promise.all([connected(s2), connected(a2)]);
-    await upgraded(s2);
     const reasons = Promise.all([next(s2, "disconnect"), next(a2, "disconnect")]);
     const closed = next(m2, "close");
     s2.emit("kick-close");
@@ -57,7 +55,6 @@ scenario(
     // The server shuts down: every connection closes.
     step("shutdown");
     const s5 = await connected(socket("/", { auth: { tag: "shutdown" } }));
-    await Promise.all([upgraded(s5), upgraded(a1)]);
     const shutdown = [next(s5, "disconnect"), next(a1, "disconnect")];
     s5.emit("shutdown");
     const [[r5], [ra1]] = await within(Promise.all(shutdown), "shutdown");

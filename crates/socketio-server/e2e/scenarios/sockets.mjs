@@ -1,6 +1,6 @@
 // fetch_sockets (with rooms and except), sockets_join, sockets_leave, a fetched socket's
 // emit / join / leave / disconnect, disconnect_sockets with and without closing.
-import { assert, next, scenario, upgraded } from "../lib.mjs";
+import { assert, next, scenario } from "../lib.mjs";
 import { threeClients } from "../rooms.mjs";
 
 scenario(
@@ -37,7 +37,6 @@ scenario(
     assert.ok(a.connected && !b.connected && !c.connected);
 
     // Everyone, with the connection: a's engine closes too.
-    await upgraded(a);
     const closed = next(a.io, "close");
     const disconnected = next(a, "disconnect");
     a.emit("op", "disconnect-all-close", ids);
