@@ -454,6 +454,18 @@ fn run_closed_loop(
     numbers(&result, &mut metrics);
     metrics.insert("server_cpu_pct".into(), server_cpu);
     metrics.insert("server_rss_mib".into(), rss as f64 / 1024.0);
+    // CPU time per operation: comparable even when the server did not get its whole core.
+    let rate = metrics
+        .get("acks_per_s")
+        .or_else(|| metrics.get("deliveries_per_s"))
+        .copied()
+        .unwrap_or(0.0);
+    if rate > 0.0 {
+        metrics.insert(
+            "server_cpu_us_per_op".into(),
+            server_cpu / 100.0 * 1e6 / rate,
+        );
+    }
     if let Some(p50) = metrics.get("p50_us").copied() {
         metrics.insert("p50_ms".into(), p50 / 1000.0);
     }
@@ -461,6 +473,31 @@ fn run_closed_loop(
         metrics.insert("p99_ms".into(), p99 / 1000.0);
     }
     Ok(metrics)
+}
+
+/// Kernel memory that grows with TCP connections, in KiB: the slab caches (socket structures)
+/// and the TCP buffers (`/proc/net/sockstat`, pages). Both ends of a loopback connection count.
+fn kernel_kib() -> (u64, u64) {
+    let slab = std::fs::read_to_string("/proc/meminfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("Slab:"))
+        .and_then(|r| r.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0);
+    let tcp_pages: u64 = std::fs::read_to_string("/proc/net/sockstat")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("TCP:"))
+        .and_then(|r| {
+            let fields: Vec<&str> = r.split_whitespace().collect();
+            fields
+                .iter()
+                .position(|f| *f == "mem")
+                .and_then(|i| fields.get(i + 1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0);
+    (slab, tcp_pages * 4)
 }
 
 fn run_idle(
@@ -473,6 +510,7 @@ fn run_idle(
 ) -> Result<Metrics, String> {
     let (mut procs, port) = start_server(ctx.options, server, ctx.port, servers, &ctx.log)?;
     let base = procs.rss_kib();
+    let kernel_base = kernel_kib();
     let cpu0 = procs.cpu_seconds();
     let t0 = Instant::now();
     let mut gens = Vec::new();
@@ -502,6 +540,7 @@ fn run_idle(
     let connect_server_cpu = (procs.cpu_seconds() - cpu0) / connect_wall * 100.0;
     std::thread::sleep(Duration::from_secs_f64(ctx.sizes.idle_settle));
     let rss = procs.rss_kib();
+    let kernel = kernel_kib();
     let held = Instant::now();
     if hold > ctx.sizes.idle_settle {
         std::thread::sleep(Duration::from_secs_f64(hold - ctx.sizes.idle_settle));
@@ -536,6 +575,12 @@ fn run_idle(
     metrics.insert("connect_secs".into(), connect_secs);
     metrics.insert("conns_per_s".into(), connected / connect_secs.max(1e-9));
     metrics.insert("connect_server_cpu_pct".into(), connect_server_cpu);
+    if connected > 0.0 {
+        metrics.insert(
+            "server_cpu_us_per_op".into(),
+            connect_server_cpu / 100.0 * connect_wall * 1e6 / connected,
+        );
+    }
     metrics.insert("server_rss_base_mib".into(), base as f64 / 1024.0);
     metrics.insert("server_rss_mib".into(), rss as f64 / 1024.0);
     metrics.insert("server_rss_end_mib".into(), rss_end as f64 / 1024.0);
@@ -548,6 +593,15 @@ fn run_idle(
         metrics.insert(
             "mem_per_conn_kib".into(),
             (rss.saturating_sub(base)) as f64 / connected,
+        );
+        // Machine-wide, both ends of each connection: an estimate, other processes move it.
+        metrics.insert(
+            "kernel_slab_per_conn_kib".into(),
+            kernel.0.saturating_sub(kernel_base.0) as f64 / connected,
+        );
+        metrics.insert(
+            "kernel_tcp_buf_per_conn_kib".into(),
+            kernel.1.saturating_sub(kernel_base.1) as f64 / connected,
         );
     }
     Ok(metrics)
@@ -625,6 +679,16 @@ fn rows(scenario: &str) -> &'static [(&'static str, &'static str, bool)] {
             ("mem_per_conn_kib", "KiB per connection", false),
             ("conns_per_s", "connections/s", true),
             ("connected", "connected", true),
+            (
+                "kernel_slab_per_conn_kib",
+                "kernel slab KiB per connection, both ends",
+                false,
+            ),
+            (
+                "kernel_tcp_buf_per_conn_kib",
+                "kernel TCP buffers KiB per connection, both ends",
+                false,
+            ),
             ("late_pings", "late pings", false),
             ("max_ping_gap_ms", "max ping gap (ms)", false),
             ("disconnects", "disconnects", false),
@@ -648,6 +712,7 @@ fn rows(scenario: &str) -> &'static [(&'static str, &'static str, bool)] {
             ("p50_ms", "p50 latency (ms)", false),
             ("p99_ms", "p99 latency (ms)", false),
             ("server_cpu_pct", "server CPU %", false),
+            ("server_cpu_us_per_op", "server CPU µs per delivery", false),
             ("server_rss_mib", "server RSS (MiB)", false),
             ("loadgen_cpu_pct", "loadgen CPU %", false),
         ]
@@ -658,6 +723,7 @@ fn rows(scenario: &str) -> &'static [(&'static str, &'static str, bool)] {
             ("p99_ms", "p99 latency (ms)", false),
             ("errors", "errors", false),
             ("server_cpu_pct", "server CPU %", false),
+            ("server_cpu_us_per_op", "server CPU µs per ack", false),
             ("server_rss_mib", "server RSS (MiB)", false),
             ("loadgen_cpu_pct", "loadgen CPU %", false),
         ]
@@ -676,14 +742,14 @@ fn median(values: &mut [f64]) -> f64 {
 
 fn fmt_num(x: f64) -> String {
     let a = x.abs();
-    if a >= 100_000.0 {
+    if x.fract() == 0.0 && a < 100_000.0 {
+        format!("{x:.0}")
+    } else if a >= 100_000.0 {
         format!("{:.0}k", x / 1000.0)
     } else if a >= 1000.0 {
         format!("{x:.0}")
     } else if a >= 10.0 {
         format!("{x:.1}")
-    } else if x.fract() == 0.0 {
-        format!("{x:.0}")
     } else {
         format!("{x:.2}")
     }
