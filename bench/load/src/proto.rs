@@ -47,7 +47,7 @@ pub async fn answer_ws_pings(reader: &mut WsReader, writer: &mut WsWriter) -> io
 /// # Errors
 ///
 /// When the connection fails or the server answers something else.
-pub async fn connect(addr: SocketAddr, source: Option<IpAddr>) -> io::Result<Session> {
+pub async fn connect(addr: SocketAddr, source: Option<SocketAddr>) -> io::Result<Session> {
     let (mut reader, mut writer) = ws::connect(addr, source, WS_PATH).await?;
     let frame = reader.next_frame().await?;
     let open = reader.payload(&frame);
@@ -133,8 +133,37 @@ pub fn padded(prefix: &str, len: usize) -> String {
     s
 }
 
+/// Source ports handed out in turn for each source address, skipping 44000–44999 (where the
+/// runner puts its servers) and the ports below 10000.
+#[derive(Debug)]
+struct SourcePorts {
+    next: Vec<u16>,
+}
+
+impl SourcePorts {
+    const FIRST: u16 = 10_000;
+
+    fn new(sources: usize) -> Self {
+        Self {
+            next: vec![Self::FIRST; sources],
+        }
+    }
+
+    fn take(&mut self, source: usize) -> u16 {
+        let port = self.next[source];
+        let mut next = port.checked_add(1).unwrap_or(Self::FIRST);
+        if (44_000..45_000).contains(&next) {
+            next = 45_000;
+        }
+        self.next[source] = next;
+        port
+    }
+}
+
 /// Opens `n` sessions, at most `concurrency` handshakes at a time: the sessions that
 /// connected (in no particular order), the number that failed, and the seconds it took.
+/// With `sources`, connections come from those addresses in turn, each with a source port
+/// chosen here (a taken port is skipped).
 ///
 /// Must run inside a [`tokio::task::LocalSet`].
 pub async fn connect_many(
@@ -145,13 +174,35 @@ pub async fn connect_many(
 ) -> (Vec<Session>, usize, f64) {
     let start = std::time::Instant::now();
     let permits = std::rc::Rc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+    let ports = std::rc::Rc::new(std::cell::RefCell::new(SourcePorts::new(sources.len())));
     let mut tasks = Vec::with_capacity(n);
     for i in 0..n {
         let permits = permits.clone();
-        let source = (!sources.is_empty()).then(|| sources[i % sources.len()]);
+        let ports = ports.clone();
+        let source = (!sources.is_empty()).then(|| (i % sources.len(), sources[i % sources.len()]));
         tasks.push(tokio::task::spawn_local(async move {
             let _permit = permits.acquire().await.ok()?;
-            match tokio::time::timeout(Duration::from_secs(30), connect(addr, source)).await {
+            let attempt = async {
+                let mut tries = 0;
+                loop {
+                    let from =
+                        source.map(|(k, ip)| SocketAddr::new(ip, ports.borrow_mut().take(k)));
+                    match connect(addr, from).await {
+                        Err(e)
+                            if from.is_some()
+                                && tries < 200
+                                && matches!(
+                                    e.kind(),
+                                    io::ErrorKind::AddrInUse | io::ErrorKind::AddrNotAvailable
+                                ) =>
+                        {
+                            tries += 1;
+                        }
+                        other => return other,
+                    }
+                }
+            };
+            match tokio::time::timeout(Duration::from_secs(30), attempt).await {
                 Ok(Ok(session)) => Some(session),
                 Ok(Err(_)) | Err(_) => None,
             }

@@ -698,6 +698,11 @@ fn rows(scenario: &str) -> &'static [(&'static str, &'static str, bool)] {
                 false,
             ),
             (
+                "server_cpu_us_per_op",
+                "server CPU µs per connection",
+                false,
+            ),
+            (
                 "connect_loadgen_cpu_pct",
                 "loadgen CPU % while connecting",
                 false,
