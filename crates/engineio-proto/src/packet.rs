@@ -68,6 +68,10 @@ pub enum Packet {
     Upgrade,
     /// No operation.
     Noop,
+    /// A text message whose encoding (the type character `4`, then the text) was written ahead,
+    /// once for every recipient of a broadcast: sending it copies nothing. Build it with
+    /// [`Packet::framed_message`]; decoders never produce it.
+    Framed(Str),
 }
 
 /// The data of the [`Packet::Open`] handshake, a JSON object on the wire.
@@ -148,7 +152,7 @@ impl Packet {
             Self::Close => PacketType::Close,
             Self::Ping(_) => PacketType::Ping,
             Self::Pong(_) => PacketType::Pong,
-            Self::Message(_) | Self::Binary(_) => PacketType::Message,
+            Self::Message(_) | Self::Binary(_) | Self::Framed(_) => PacketType::Message,
             Self::Upgrade => PacketType::Upgrade,
             Self::Noop => PacketType::Noop,
         }
@@ -250,6 +254,33 @@ impl Packet {
         }
     }
 
+    /// A text message encoded once, to be sent to many sessions ([`Packet::Framed`]).
+    ///
+    /// ```
+    /// use engineio_proto::{Packet, ProtocolVersion};
+    /// let framed = Packet::framed_message("hello");
+    /// assert_eq!(&*framed.to_text(ProtocolVersion::V4), "4hello");
+    /// assert_eq!(framed.to_text(ProtocolVersion::V4), Packet::Message("hello".into()).to_text(ProtocolVersion::V4));
+    /// ```
+    #[must_use]
+    pub fn framed_message(text: &str) -> Self {
+        let mut frame = String::with_capacity(text.len() + 1);
+        frame.push('4');
+        frame.push_str(text);
+        Self::Framed(Str::from(frame))
+    }
+
+    /// The text of a message packet, without its type character ([`Packet::Message`] and
+    /// [`Packet::Framed`]).
+    #[must_use]
+    pub fn message_text(&self) -> Option<Str> {
+        match self {
+            Self::Message(text) => Some(text.clone()),
+            Self::Framed(frame) => Some(frame.slice_ref(frame.get(1..).unwrap_or_default())),
+            _ => None,
+        }
+    }
+
     /// The text encoding of this packet; binary data becomes base64 (`b…` in v4, `b4…` in v3),
     /// which is also what a v3 client that asked for `b64=1` gets over WebSocket.
     #[must_use]
@@ -261,6 +292,7 @@ impl Packet {
             Self::Ping(data) if data.is_empty() => "2",
             Self::Pong(data) if data.is_empty() => "3",
             Self::Message(data) if data.is_empty() => "4",
+            Self::Framed(frame) => return frame.clone(),
             _ => {
                 let mut out = String::with_capacity(self.text_len(version));
                 self.write_text(version, &mut out);
@@ -284,6 +316,7 @@ impl Packet {
             Self::Open(open) => open.json_len(version),
             Self::Close | Self::Upgrade | Self::Noop => 0,
             Self::Ping(data) | Self::Pong(data) | Self::Message(data) => data.len(),
+            Self::Framed(frame) => frame.len().saturating_sub(1),
             // The leading 1 counts the `b`.
             Self::Binary(data) => base64_prefix(version).len() - 1 + base64_len(data.len()),
         }
@@ -297,6 +330,7 @@ impl Packet {
             Self::Open(open) => open.json_utf16_len(version),
             Self::Close | Self::Upgrade | Self::Noop => 0,
             Self::Ping(data) | Self::Pong(data) | Self::Message(data) => utf16_len(data),
+            Self::Framed(frame) => utf16_len(frame).saturating_sub(1),
             // base64 is ASCII.
             Self::Binary(data) => base64_prefix(version).len() - 1 + base64_len(data.len()),
         }
@@ -321,6 +355,7 @@ impl Packet {
                 out.put_text("4");
                 out.put_text(data);
             }
+            Self::Framed(frame) => out.put_text(frame),
             Self::Binary(data) => {
                 out.put_text(base64_prefix(version));
                 out.put_base64(data);

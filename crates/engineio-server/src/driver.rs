@@ -44,7 +44,7 @@ pub(crate) enum Command {
     /// A message from the application.
     Send(Packet),
     /// Messages from the application that go together.
-    SendAll(Vec<Message>),
+    SendAll(Vec<Packet>),
     /// Close from the server.
     Close(CloseReason),
 }
@@ -57,17 +57,24 @@ pub(crate) struct Body {
 }
 
 impl Command {
-    pub(crate) fn into_messages(self) -> Vec<Message> {
+    pub(crate) fn into_packets(self) -> Vec<Packet> {
         match self {
-            Self::SendAll(messages) => messages,
-            other => vec![other.into_message()],
+            Self::SendAll(packets) => packets,
+            Self::Send(packet) => vec![packet],
+            _ => Vec::new(),
         }
+    }
+
+    pub(crate) fn into_messages(self) -> Vec<Message> {
+        self.into_packets()
+            .into_iter()
+            .map(Message::from_packet)
+            .collect()
     }
 
     pub(crate) fn into_message(self) -> Message {
         match self {
-            Self::Send(Packet::Binary(data)) => Message::Binary(data),
-            Self::Send(Packet::Message(text)) => Message::Text(text),
+            Self::Send(packet) => Message::from_packet(packet),
             _ => Message::Text(engineio_proto::Str::new()),
         }
     }
@@ -465,10 +472,10 @@ impl Driver {
                     self.drop_slow_consumer(now);
                 }
             }
-            Command::SendAll(messages) => {
-                for message in messages {
+            Command::SendAll(packets) => {
+                for packet in packets {
                     if let Err(engineio_proto::session::SendError::QueueFull(_)) =
-                        self.session.send(message.into())
+                        self.session.send(packet)
                     {
                         self.drop_slow_consumer(now);
                         break;

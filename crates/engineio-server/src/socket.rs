@@ -20,6 +20,16 @@ pub enum Message {
     Binary(Bytes),
 }
 
+impl Message {
+    /// The message a packet from the application carries (a pre-framed message is text).
+    pub(crate) fn from_packet(packet: Packet) -> Self {
+        match packet {
+            Packet::Binary(data) => Message::Binary(data),
+            other => Message::Text(other.message_text().unwrap_or_default()),
+        }
+    }
+}
+
 impl From<Message> for Packet {
     fn from(message: Message) -> Self {
         match message {
@@ -268,11 +278,50 @@ impl Socket {
     ///
     /// As [`Socket::send`]; the messages are handed back.
     pub fn send_all(&self, messages: Vec<Message>) -> Result<(), SendError<Vec<Message>>> {
+        let packets = messages.into_iter().map(Packet::from).collect();
         self.queue
-            .push(Command::SendAll(messages), self.capacity)
+            .push(Command::SendAll(packets), self.capacity)
             .map_err(|error| match error {
                 PushError::Full(command) => SendError::Full(command.into_messages()),
                 PushError::Closed(command) => SendError::Closed(command.into_messages()),
+            })
+    }
+
+    /// Queues message packets ([`Packet::Message`], [`Packet::Binary`], or a message framed
+    /// once for many sessions with [`Packet::framed_message`]) that must reach the client
+    /// together and in order; other packets are refused by the session.
+    ///
+    /// # Errors
+    ///
+    /// As [`Socket::send`]; the packets are handed back.
+    pub fn send_packets(&self, packets: Vec<Packet>) -> Result<(), SendError<Vec<Packet>>> {
+        let command = match <[Packet; 1]>::try_from(packets) {
+            Ok([packet]) => Command::Send(packet),
+            Err(packets) => Command::SendAll(packets),
+        };
+        self.queue
+            .push(command, self.capacity)
+            .map_err(|error| match error {
+                PushError::Full(command) => SendError::Full(command.into_packets()),
+                PushError::Closed(command) => SendError::Closed(command.into_packets()),
+            })
+    }
+
+    /// Queues one message packet (see [`Socket::send_packets`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Socket::send`]; the packet is handed back.
+    pub fn send_packet(&self, packet: Packet) -> Result<(), SendError<Packet>> {
+        self.queue
+            .push(Command::Send(packet), self.capacity)
+            .map_err(|error| match error {
+                PushError::Full(command) => {
+                    SendError::Full(command.into_packets().pop().unwrap_or(Packet::Noop))
+                }
+                PushError::Closed(command) => {
+                    SendError::Closed(command.into_packets().pop().unwrap_or(Packet::Noop))
+                }
             })
     }
 

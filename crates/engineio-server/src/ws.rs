@@ -10,7 +10,8 @@ use futures_util::{Sink as _, StreamExt as _};
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
 use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::frame::Frame as WsFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error, Message, Utf8Bytes};
 
@@ -172,8 +173,13 @@ impl WebSocket {
     /// Buffers `frame` for the next flush.
     pub(crate) fn start_send(&mut self, frame: Frame) -> Result<(), Error> {
         let message = match frame {
-            // `Str` is valid UTF-8 already; tungstenite validates again (one pass).
-            Frame::Text(text) => Message::Text(Utf8Bytes::try_from(text.into_bytes())?),
+            // `Str` is valid UTF-8 already: a raw text frame skips tungstenite's second check
+            // (a `Message::Text` would validate every recipient's copy of a broadcast again).
+            Frame::Text(text) => Message::Frame(WsFrame::message(
+                text.into_bytes(),
+                OpCode::Data(Data::Text),
+                true,
+            )),
             Frame::Binary(data) => Message::Binary(data),
         };
         std::pin::Pin::new(&mut self.inner).start_send(message)

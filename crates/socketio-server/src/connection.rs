@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::Context;
 
 use bytestring::ByteString;
-use engineio_server::{CloseReason, Message as EngineMessage, SendError};
+use engineio_server::{CloseReason, Message as EngineMessage, Packet as EnginePacket, SendError};
 use socketio_proto::{
     Args, Decoder, Encoded, Message, Packet, PacketData, Parser, ProtocolVersion, RawValue,
 };
@@ -43,15 +43,24 @@ impl Conn {
     /// A connection whose queue is full is a client that does not read: a volatile packet is
     /// dropped, anything else closes the connection (the bounded-memory policy).
     pub(crate) fn send(&self, encoded: &Encoded, volatile: bool) -> Result<(), EmitError> {
-        let sent = if encoded.attachments.is_empty() {
-            self.eio
-                .send(engine_message(encoded.packet.clone()))
-                .map_err(|error| matches!(error, SendError::Full(_)))
-        } else {
-            let messages = encoded.messages().map(engine_message).collect();
-            self.eio
-                .send_all(messages)
-                .map_err(|error| matches!(error, SendError::Full(_)))
+        self.send_outgoing(&Outgoing::new(encoded), volatile)
+    }
+
+    /// Queues a packet framed once for many connections (see [`Outgoing`]).
+    pub(crate) fn send_outgoing(
+        &self,
+        outgoing: &Outgoing,
+        volatile: bool,
+    ) -> Result<(), EmitError> {
+        let sent = match outgoing {
+            Outgoing::One(packet) => self
+                .eio
+                .send_packet(packet.clone())
+                .map_err(|error| matches!(error, SendError::Full(_))),
+            Outgoing::Many(packets) => self
+                .eio
+                .send_packets(packets.clone())
+                .map_err(|error| matches!(error, SendError::Full(_))),
         };
         match sent {
             Ok(()) => Ok(()),
@@ -103,10 +112,28 @@ impl Conn {
     }
 }
 
-fn engine_message(message: Message) -> EngineMessage {
+/// An encoded packet as the engine sends it, framed once (the Engine.IO `4` written ahead of a
+/// text packet) and then shared by every recipient: queuing it for one more connection copies
+/// nothing (a packet with attachments costs that connection one list of shared parts).
+pub(crate) enum Outgoing {
+    One(EnginePacket),
+    Many(Vec<EnginePacket>),
+}
+
+impl Outgoing {
+    pub(crate) fn new(encoded: &Encoded) -> Self {
+        if encoded.attachments.is_empty() {
+            Self::One(engine_packet(&encoded.packet))
+        } else {
+            Self::Many(encoded.messages().map(|m| engine_packet(&m)).collect())
+        }
+    }
+}
+
+fn engine_packet(message: &Message) -> EnginePacket {
     match message {
-        Message::Text(text) => EngineMessage::Text(text),
-        Message::Binary(data) => EngineMessage::Binary(data),
+        Message::Text(text) => EnginePacket::framed_message(text),
+        Message::Binary(data) => EnginePacket::Binary(data.clone()),
     }
 }
 

@@ -159,9 +159,10 @@ impl BroadcastOperator {
             )?,
             None => parser.encode_event(self.ns.name(), event, args, None)?,
         };
+        let outgoing = crate::connection::Outgoing::new(&encoded);
         for socket in self.targets() {
             socket.notify_outgoing(&encoded);
-            let _ = socket.inner.conn.send(&encoded, self.volatile);
+            let _ = socket.inner.conn.send_outgoing(&outgoing, self.volatile);
         }
         let needs_options = offset.is_some() || !self.local;
         if needs_options {
@@ -206,10 +207,16 @@ impl BroadcastOperator {
             }
         };
         let targets = self.targets();
+        let outgoing = crate::connection::Outgoing::new(&encoded);
         for socket in &targets {
             socket.register_broadcast_ack(id, tx.clone());
             socket.notify_outgoing(&encoded);
-            if socket.inner.conn.send(&encoded, self.volatile).is_ok() {
+            if socket
+                .inner
+                .conn
+                .send_outgoing(&outgoing, self.volatile)
+                .is_ok()
+            {
                 future.expected += 1;
             } else {
                 socket.forget_ack(id);

@@ -454,6 +454,7 @@ impl<R: Role> Session<R> {
     pub fn send(&mut self, packet: Packet) -> Result<(), SendError> {
         let len = match &packet {
             Packet::Message(text) => text.len(),
+            Packet::Framed(frame) => frame.len().saturating_sub(1),
             Packet::Binary(data) => data.len(),
             _ => return Err(SendError::NotAMessage(packet)),
         };
@@ -572,6 +573,11 @@ impl<R: Role> Session<R> {
         match packet {
             Packet::Message(text) if self.is_open() => self.events.push_back(Event::Message(text)),
             Packet::Binary(data) if self.is_open() => self.events.push_back(Event::Binary(data)),
+            Packet::Framed(_) if self.is_open() => {
+                if let Some(text) = packet.message_text() {
+                    self.events.push_back(Event::Message(text));
+                }
+            }
             Packet::Ping(data) if self.is_open() => {
                 if self.heartbeat.is_pinger() {
                     if R::IS_SERVER {
@@ -986,13 +992,17 @@ fn min_opt(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
 }
 
 fn is_message(packet: &Packet) -> bool {
-    matches!(packet, Packet::Message(_) | Packet::Binary(_))
+    matches!(
+        packet,
+        Packet::Message(_) | Packet::Binary(_) | Packet::Framed(_)
+    )
 }
 
 /// The data length Node's client counts for a packet when it sizes a polling batch.
 fn payload_len(packet: &Packet) -> usize {
     match packet {
         Packet::Message(text) | Packet::Ping(text) | Packet::Pong(text) => text.len(),
+        Packet::Framed(frame) => frame.len().saturating_sub(1),
         Packet::Binary(data) => data.len(),
         _ => 0,
     }
@@ -1004,7 +1014,7 @@ fn packet_type(packet: &Packet) -> PacketType {
         Packet::Close => PacketType::Close,
         Packet::Ping(_) => PacketType::Ping,
         Packet::Pong(_) => PacketType::Pong,
-        Packet::Message(_) | Packet::Binary(_) => PacketType::Message,
+        Packet::Message(_) | Packet::Binary(_) | Packet::Framed(_) => PacketType::Message,
         Packet::Upgrade => PacketType::Upgrade,
         Packet::Noop => PacketType::Noop,
     }
