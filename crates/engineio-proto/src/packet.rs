@@ -281,6 +281,17 @@ impl Packet {
         }
     }
 
+    /// [`Packet::to_frame`] by value: a pre-framed message or a v4 binary message becomes its
+    /// frame without touching the shared bytes' count.
+    #[must_use]
+    pub fn into_frame(self, version: ProtocolVersion) -> Frame {
+        match (self, version) {
+            (Self::Framed(frame), _) => Frame::Text(frame),
+            (Self::Binary(data), ProtocolVersion::V4) => Frame::Binary(data),
+            (other, version) => other.to_frame(version),
+        }
+    }
+
     /// The text encoding of this packet; binary data becomes base64 (`b…` in v4, `b4…` in v3),
     /// which is also what a v3 client that asked for `b64=1` gets over WebSocket.
     #[must_use]

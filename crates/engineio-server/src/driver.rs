@@ -101,6 +101,8 @@ pub(crate) struct Driver {
     session: Session<Server>,
     shared: Arc<Shared>,
     queue: Arc<Queue>,
+    /// Commands taken from `queue` in one batch, handled without its lock.
+    commands: std::collections::VecDeque<Command>,
     app: Box<dyn Handler>,
     /// A POST that arrived while the application was not ready: processed once it is.
     deferred_post: Option<(Body, oneshot::Sender<Result<(), Reject>>)>,
@@ -135,6 +137,7 @@ impl Driver {
             session,
             shared,
             queue,
+            commands: std::collections::VecDeque::new(),
             app,
             deferred_post: None,
             feeding: None,
@@ -186,9 +189,14 @@ impl Driver {
     /// Whether anything happened.
     fn round(&mut self, cx: &mut Context<'_>) -> bool {
         let mut progressed = false;
-        while let Some(command) = self.queue.pop() {
-            self.on_command(command);
+        if self.queue.take_all(&mut self.commands) {
             progressed = true;
+            let mut commands = std::mem::take(&mut self.commands);
+            for command in commands.drain(..) {
+                self.on_command(command);
+            }
+            // The emptied buffer, with its capacity, takes the next batch.
+            self.commands = commands;
         }
         self.app.poll(cx);
         if self.app.ready() {
@@ -232,6 +240,7 @@ impl Driver {
                     // Heartbeat time: buffers left over from traffic go (an idle session keeps
                     // none; a busy one regrows them once per interval).
                     self.out = Vec::new();
+                    self.commands = std::collections::VecDeque::new();
                     self.queue.release_if_empty();
                 }
                 _ => break,
@@ -295,13 +304,11 @@ impl Driver {
             let mut out = std::mem::take(&mut self.out);
             if let Some(transmit) = self.session.poll_transmit(&mut out) {
                 round = true;
-                self.transmit(transmit, &out);
+                self.transmit(transmit, &mut out);
                 out.clear();
             }
-            // A burst's scratch space is not kept by an idle session.
-            if out.capacity() <= 4 {
-                self.out = out;
-            }
+            // Kept for the next batch (released at the next heartbeat).
+            self.out = out;
             progressed |= round;
             if !round {
                 return progressed;
@@ -309,7 +316,7 @@ impl Driver {
         }
     }
 
-    fn transmit(&mut self, transmit: Transmit, out: &[Packet]) {
+    fn transmit(&mut self, transmit: Transmit, out: &mut Vec<Packet>) {
         match transmit {
             Transmit::Send(TransportKind::Polling) => {
                 let (body, content_type) =
@@ -326,9 +333,9 @@ impl Driver {
                     return;
                 };
                 let mut failed = false;
-                for packet in out {
+                for packet in out.drain(..) {
                     let frame = if supports_binary {
-                        packet.to_frame(protocol)
+                        packet.into_frame(protocol)
                     } else {
                         engineio_proto::Frame::Text(packet.to_text(protocol))
                     };
@@ -428,6 +435,18 @@ impl Driver {
     }
 
     fn on_command(&mut self, command: Command) {
+        // Messages, by far the most frequent commands, need no clock.
+        let command = match command {
+            Command::Send(packet) => {
+                if let Err(engineio_proto::session::SendError::QueueFull(_)) =
+                    self.session.send(packet)
+                {
+                    self.drop_slow_consumer(Self::now());
+                }
+                return;
+            }
+            other => other,
+        };
         let now = Self::now();
         match command {
             Command::Poll(reply) => match self.session.handle_poll_request(now) {

@@ -28,6 +28,8 @@ pub(crate) struct Queue {
     task: AtomicWaker,
     /// Senders waiting for room ([`crate::Socket::send_wait`]).
     space: Notify,
+    /// Whether anyone waits on `space`: taking commands notifies only then.
+    space_wanted: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Default)]
@@ -40,10 +42,6 @@ struct State {
 /// refused for want of room while the application's messages fill the queue; this bounds them
 /// anyway, against a client flooding one session with requests.
 const REQUEST_HEADROOM: usize = 64;
-
-/// A queue that shrank back to this capacity or less is kept; a larger one is released once
-/// drained, so an idle session holds no more than this.
-const KEPT_CAPACITY: usize = 4;
 
 impl std::fmt::Debug for Queue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -82,18 +80,21 @@ impl Queue {
         self.push(command, limit + REQUEST_HEADROOM)
     }
 
-    /// The next command, for the session's task.
-    pub(crate) fn pop(&self) -> Option<Command> {
-        let mut state = self.state();
-        let command = state.commands.pop_front();
-        if state.commands.is_empty() && state.commands.capacity() > KEPT_CAPACITY {
-            state.commands = VecDeque::new();
-        }
-        drop(state);
-        if command.is_some() {
+    /// Moves every queued command to `into` (empty, keeping its capacity): one lock for a whole
+    /// batch. Whether there were any.
+    pub(crate) fn take_all(&self, into: &mut VecDeque<Command>) -> bool {
+        let taken = {
+            let mut state = self.state();
+            if state.commands.is_empty() {
+                return false;
+            }
+            std::mem::swap(&mut state.commands, into);
+            true
+        };
+        if self.space_wanted.load(std::sync::atomic::Ordering::Acquire) {
             self.space.notify_waiters();
         }
-        command
+        taken
     }
 
     /// Frees the queue's capacity if it is empty.
@@ -129,6 +130,9 @@ impl Queue {
         let notified = self.space.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
+        // Never cleared: a session that had a waiting sender keeps notifying, which is harmless.
+        self.space_wanted
+            .store(true, std::sync::atomic::Ordering::Release);
         {
             let state = self.state();
             if state.closed || state.commands.is_empty() {

@@ -62,7 +62,9 @@ pub(crate) struct NamespaceInner {
     sockets: RwLock<HashMap<ByteString, Socket>>,
     /// Sockets whose middlewares are running: they may join rooms already.
     pre_connect: RwLock<HashMap<ByteString, Socket>>,
-    rooms: RwLock<HashMap<Room, HashSet<ByteString>>>,
+    /// Room members by socket id, with their handles: a broadcast to a room walks its members
+    /// without looking each one up again.
+    rooms: RwLock<HashMap<Room, HashMap<ByteString, Socket>>>,
     next_ack: AtomicU64,
     adapter: Arc<dyn Adapter>,
     /// Set for the children of a dynamic namespace, when empty children are removed.
@@ -336,11 +338,11 @@ impl Namespace {
         }
     }
 
-    pub(crate) fn index_join(&self, id: &ByteString, room: Room) {
+    pub(crate) fn index_join(&self, socket: &Socket, room: Room) {
         write(&self.inner.rooms)
             .entry(room)
             .or_default()
-            .insert(id.clone());
+            .insert(socket.id_bytes().clone(), socket.clone());
     }
 
     pub(crate) fn index_leave(&self, id: &str, room: &str) {
@@ -354,8 +356,9 @@ impl Namespace {
     }
 
     /// The local sockets a broadcast reaches: in any of `rooms` (all when empty), in none of
-    /// `except`, and not `except_socket`. Collected first, so that no lock is held while packets
-    /// are queued or listeners run.
+    /// `except`, and not `except_socket`; only connected ones (a socket whose middlewares still
+    /// run may be in rooms already). Collected first, so that no lock is held while packets are
+    /// queued or listeners run.
     pub(crate) fn targets(
         &self,
         rooms: &[Room],
@@ -364,40 +367,42 @@ impl Namespace {
     ) -> Vec<Socket> {
         let index = read(&self.inner.rooms);
         let sockets = read(&self.inner.sockets);
-        let excluded_ids: HashSet<&str> = except
+        let members = |room: &Room| {
+            let joined = index
+                .get(room)
+                .into_iter()
+                .flat_map(|members| members.values());
+            // A socket's own id is a room too.
+            joined.chain(sockets.get(&**room))
+        };
+        let excluded: HashSet<&str> = except
             .iter()
-            .flat_map(|room| {
-                let members = index.get(room).into_iter().flatten().map(|id| &**id);
-                // A socket's own id is a room too.
-                let own = sockets.contains_key(&**room).then_some(&**room);
-                members.chain(own)
-            })
+            .flat_map(|room| members(room).map(Socket::id))
             .collect();
-        let keep = |id: &str| except_socket != Some(id) && !excluded_ids.contains(id);
+        let keep = |socket: &Socket| {
+            socket.connected()
+                && except_socket != Some(socket.id())
+                && (excluded.is_empty() || !excluded.contains(socket.id()))
+        };
         if rooms.is_empty() {
             let mut targets = Vec::with_capacity(sockets.len());
-            targets.extend(
-                sockets
-                    .iter()
-                    .filter(|(id, _)| keep(id))
-                    .map(|(_, socket)| socket.clone()),
-            );
+            targets.extend(sockets.values().filter(|s| keep(s)).cloned());
+            return targets;
+        }
+        let capacity: usize = rooms
+            .iter()
+            .map(|room| index.get(room).map_or(1, HashMap::len))
+            .sum();
+        let mut targets = Vec::with_capacity(capacity);
+        if let [room] = rooms {
+            targets.extend(members(room).filter(|s| keep(s)).cloned());
             return targets;
         }
         let mut seen: HashSet<&str> = HashSet::new();
-        let capacity: usize = rooms
-            .iter()
-            .map(|room| index.get(room).map_or(1, HashSet::len))
-            .sum();
-        let mut targets = Vec::with_capacity(capacity);
         for room in rooms {
-            let members = index.get(room).into_iter().flatten().map(|id| &**id);
-            let own = sockets.contains_key(&**room).then_some(&**room);
-            for id in members.chain(own) {
-                if keep(id) && (rooms.len() == 1 || seen.insert(id)) {
-                    if let Some(socket) = sockets.get(id) {
-                        targets.push(socket.clone());
-                    }
+            for socket in members(room) {
+                if keep(socket) && seen.insert(socket.id()) {
+                    targets.push(socket.clone());
                 }
             }
         }

@@ -360,7 +360,7 @@ impl Socket {
             }
             state.rooms.push(room.clone());
         }
-        self.inner.ns.index_join(&self.inner.id, room);
+        self.inner.ns.index_join(self, room);
     }
 
     /// Joins several rooms.
@@ -403,9 +403,11 @@ impl Socket {
 
     // ---- emitting -----------------------------------------------------------------------
 
-    /// Sends `event` to this client. `args` follows one rule: `()` is no argument, a tuple is
-    /// one argument per element, anything else is one argument (wrap an array in a 1-tuple to
-    /// send it as one argument). Bytes (`bytes::Bytes`, `serde_bytes`) arrive as binary.
+    /// Sends `event` to this client. `args` follows one rule: `()` is no argument, a tuple or a
+    /// sequence (`Vec`, array, slice) is one argument per element, anything else (a string, a
+    /// number, a struct, a map, a `serde_json::Value`…) is one argument. To send a list as one
+    /// argument, wrap it in a 1-tuple: `&(vec,)`. Bytes (`bytes::Bytes`, `serde_bytes`) arrive
+    /// as binary.
     ///
     /// # Errors
     ///
