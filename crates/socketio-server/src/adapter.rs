@@ -18,6 +18,7 @@ use tokio::sync::mpsc;
 
 use crate::Room;
 use crate::ack::AckError;
+use crate::cluster::LocalNamespace;
 
 /// A boxed future returned by [`Adapter`] methods.
 pub type AdapterFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -34,6 +35,20 @@ pub struct BroadcastOptions {
     pub volatile: bool,
     /// The compression flag.
     pub compress: bool,
+    /// The acknowledgement deadline of a broadcast with acknowledgements (Node's
+    /// `flags.timeout`): how long other servers keep waiting for their clients' answers.
+    pub timeout: Option<Duration>,
+}
+
+impl BroadcastOptions {
+    /// Options for the sockets in any of `rooms` (all sockets when empty) but those in `except`.
+    pub fn new(rooms: Vec<Room>, except: Vec<Room>) -> Self {
+        Self {
+            rooms,
+            except,
+            ..Self::default()
+        }
+    }
 }
 
 /// A socket on another server, as that server describes it.
@@ -73,6 +88,14 @@ pub type AckSink = mpsc::UnboundedSender<Result<Args, AckError>>;
 /// Carries a namespace's operations to the other servers of a cluster. Every method has a
 /// single-server default, so an adapter implements what its backend supports.
 pub trait Adapter: Send + Sync + 'static {
+    /// Called once, when the namespace this adapter serves is created: `ns` applies what other
+    /// servers ask to this server's sockets. A cluster adapter subscribes here.
+    fn init(&self, _ns: LocalNamespace) {}
+
+    /// Called when the namespace is removed or the server closes (Node's `adapter.close()`): a
+    /// cluster adapter unsubscribes and says goodbye to the other servers.
+    fn close(&self) {}
+
     /// A broadcast already delivered to this server's sockets: deliver it on the others.
     fn broadcast(&self, _packet: &Encoded, _options: &BroadcastOptions) {}
 

@@ -54,6 +54,7 @@
 
 mod ack;
 mod adapter;
+mod cluster;
 mod connection;
 mod handler;
 mod handshake;
@@ -70,6 +71,7 @@ pub use adapter::{
     AckSink, Adapter, AdapterError, AdapterFuture, BroadcastOptions, MemoryAdapter,
     PersistedSession, RecoveryConfig, RemoteSocketData, RestoredSession,
 };
+pub use cluster::{LocalAcks, LocalNamespace, ServerAck};
 pub use engineio_server::{
     Cors, CorsOrigin, Refusal, RemoteAddr, RequestInfo, RequestParts, TransportKind,
 };

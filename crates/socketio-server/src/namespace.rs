@@ -15,6 +15,7 @@ use socketio_proto::AckId;
 
 use crate::ack::BroadcastAckFuture;
 use crate::adapter::Adapter;
+use crate::cluster::{LocalNamespace, ServerAck, ServerEventHandler};
 use crate::handler::{BoxFuture, HandlerResult};
 use crate::operators::{BroadcastOperator, RemoteSocket};
 use crate::server::{Server, ServerInner};
@@ -69,6 +70,14 @@ pub(crate) struct NamespaceInner {
     adapter: Arc<dyn Adapter>,
     /// Set for the children of a dynamic namespace, when empty children are removed.
     cleanup_when_empty: bool,
+    /// Handlers of events from other servers ([`Namespace::on_server_side_emit`]).
+    server_events: RwLock<HashMap<ByteString, Vec<Arc<ServerEventHandler>>>>,
+}
+
+impl NamespaceInner {
+    pub(crate) fn name_bytes(&self) -> &ByteString {
+        &self.name
+    }
 }
 
 impl fmt::Debug for Namespace {
@@ -99,7 +108,7 @@ impl Namespace {
         adapter: Arc<dyn Adapter>,
         cleanup_when_empty: bool,
     ) -> Self {
-        Self {
+        let ns = Self {
             inner: Arc::new(NamespaceInner {
                 name,
                 server,
@@ -110,8 +119,11 @@ impl Namespace {
                 next_ack: AtomicU64::new(0),
                 adapter,
                 cleanup_when_empty,
+                server_events: RwLock::new(HashMap::new()),
             }),
-        }
+        };
+        ns.inner.adapter.init(LocalNamespace::new(&ns));
+        ns
     }
 
     pub(crate) fn new_handlers() -> Arc<Handlers> {
@@ -280,6 +292,44 @@ impl Namespace {
         args: Vec<serde_json::Value>,
     ) -> Result<Vec<serde_json::Value>, crate::AdapterError> {
         self.inner.adapter.server_side_emit(event, args).await
+    }
+
+    /// Handles `event` sent by another server of the cluster with
+    /// [`server_side_emit`](Namespace::server_side_emit) (Node's `io.on(event, ...)` for
+    /// `serverSideEmit`). The handler gets the arguments and, when the sender waits for answers,
+    /// a [`ServerAck`] to answer with.
+    ///
+    /// ```no_run
+    /// # fn f(io: socketio_server::Server) {
+    /// io.sockets().on_server_side_emit("ping", |args, ack| async move {
+    ///     if let Some(ack) = ack {
+    ///         ack.send(serde_json::json!({"pong": args}));
+    ///     }
+    /// });
+    /// # }
+    /// ```
+    pub fn on_server_side_emit<F, Fut>(&self, event: impl Into<ByteString>, handler: F)
+    where
+        F: Fn(Vec<serde_json::Value>, Option<ServerAck>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let handler: Arc<ServerEventHandler> =
+            Arc::new(move |args, ack| Box::pin(handler(args, ack)) as BoxFuture);
+        write(&self.inner.server_events)
+            .entry(event.into())
+            .or_default()
+            .push(handler);
+    }
+
+    pub(crate) fn server_event_handlers(&self, event: &str) -> Vec<Arc<ServerEventHandler>> {
+        read(&self.inner.server_events)
+            .get(event)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn has_room(&self, room: &str) -> bool {
+        read(&self.inner.rooms).contains_key(room)
     }
 
     // ---- internals ----------------------------------------------------------------------

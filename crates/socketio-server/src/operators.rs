@@ -125,6 +125,7 @@ impl BroadcastOperator {
             except,
             volatile: self.volatile,
             compress: self.compress,
+            timeout: self.timeout,
         }
     }
 
