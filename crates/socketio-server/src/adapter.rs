@@ -145,9 +145,19 @@ pub trait Adapter: Send + Sync + 'static {
         Box::pin(async { Ok(()) })
     }
 
-    /// Sends an event to the other servers (Node's `serverSideEmit`); resolves to their
-    /// answers (none on a single server).
+    /// Sends an event to the other servers (Node's `serverSideEmit`), without waiting for
+    /// answers.
     fn server_side_emit(
+        &self,
+        _event: &str,
+        _args: Vec<serde_json::Value>,
+    ) -> AdapterFuture<'_, Result<(), AdapterError>> {
+        Box::pin(async { Ok(()) })
+    }
+
+    /// Sends an event to the other servers and collects one answer from each (Node's
+    /// `serverSideEmitWithAck`); none on a single server.
+    fn server_side_emit_with_ack(
         &self,
         _event: &str,
         _args: Vec<serde_json::Value>,

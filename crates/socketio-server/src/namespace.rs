@@ -280,7 +280,8 @@ impl Namespace {
         self.operator().disconnect_sockets(close).await;
     }
 
-    /// Sends `event` to the other servers of the cluster (Node's `serverSideEmit`); with the
+    /// Sends `event` to the other servers of the cluster (Node's `serverSideEmit`), where
+    /// [`on_server_side_emit`](Namespace::on_server_side_emit) handlers receive it; with the
     /// in-memory adapter there are none.
     ///
     /// # Errors
@@ -290,8 +291,26 @@ impl Namespace {
         &self,
         event: &str,
         args: Vec<serde_json::Value>,
-    ) -> Result<Vec<serde_json::Value>, crate::AdapterError> {
+    ) -> Result<(), crate::AdapterError> {
         self.inner.adapter.server_side_emit(event, args).await
+    }
+
+    /// Sends `event` to the other servers and resolves to one answer from each (Node's
+    /// `serverSideEmitWithAck`); none with the in-memory adapter.
+    ///
+    /// # Errors
+    ///
+    /// When the adapter cannot reach the cluster, or some servers did not answer in time
+    /// ([`crate::AdapterError::Timeout`]).
+    pub async fn server_side_emit_with_ack(
+        &self,
+        event: &str,
+        args: Vec<serde_json::Value>,
+    ) -> Result<Vec<serde_json::Value>, crate::AdapterError> {
+        self.inner
+            .adapter
+            .server_side_emit_with_ack(event, args)
+            .await
     }
 
     /// Handles `event` sent by another server of the cluster with

@@ -674,8 +674,21 @@ impl Server {
         &self,
         event: &str,
         args: Vec<serde_json::Value>,
-    ) -> Result<Vec<serde_json::Value>, crate::AdapterError> {
+    ) -> Result<(), crate::AdapterError> {
         self.sockets().server_side_emit(event, args).await
+    }
+
+    /// [`Namespace::server_side_emit_with_ack`] on `/`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Namespace::server_side_emit_with_ack`].
+    pub async fn server_side_emit_with_ack(
+        &self,
+        event: &str,
+        args: Vec<serde_json::Value>,
+    ) -> Result<Vec<serde_json::Value>, crate::AdapterError> {
+        self.sockets().server_side_emit_with_ack(event, args).await
     }
 
     pub(crate) fn report_error(&self, socket: &Socket, event: &str, error: &BoxError) {
