@@ -65,6 +65,23 @@ pub struct RemoteSocketData {
     pub data: serde_json::Value,
 }
 
+impl RemoteSocketData {
+    /// A socket as its server described it.
+    pub fn new(
+        id: Room,
+        rooms: Vec<Room>,
+        handshake: serde_json::Value,
+        data: serde_json::Value,
+    ) -> Self {
+        Self {
+            id,
+            rooms,
+            handshake,
+            data,
+        }
+    }
+}
+
 /// An error from the cluster.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

@@ -351,6 +351,11 @@ impl Namespace {
         read(&self.inner.rooms).contains_key(room)
     }
 
+    /// How many servers the cluster has, this one included (Node's `adapter.serverCount()`).
+    pub async fn server_count(&self) -> usize {
+        self.inner.adapter.server_count().await
+    }
+
     // ---- internals ----------------------------------------------------------------------
 
     pub(crate) fn adapter(&self) -> &Arc<dyn Adapter> {
