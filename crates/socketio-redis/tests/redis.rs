@@ -125,6 +125,7 @@ async fn eventually<F: std::future::Future<Output = bool>>(mut check: impl FnMut
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Redis on 127.0.0.1:6379 (or REDIS_URL) and redis-server: scripts/test-all provides them"]
 async fn cluster_operations_over_redis() {
     let config = RedisConfig::default().key(unique_key("ops"));
     let (a, url_a, _ra) = node(&redis_url(), config.clone(), server::Parser::Json).await;
@@ -227,6 +228,7 @@ async fn cluster_operations_over_redis() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Redis on 127.0.0.1:6379 (or REDIS_URL) and redis-server: scripts/test-all provides them"]
 async fn rust_emitter_drives_the_servers() {
     let key = unique_key("emitter");
     let config = RedisConfig::default().key(key.clone());
@@ -312,6 +314,7 @@ impl Drop for OwnRedis {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Redis on 127.0.0.1:6379 (or REDIS_URL) and redis-server: scripts/test-all provides them"]
 async fn redis_restart_mid_traffic() {
     let port = 46379;
     let mut redis = OwnRedis::start(port);
