@@ -118,7 +118,7 @@ async fn run(io: &Server, socket: &Socket, op: &str, ids: &Ids) -> Value {
             acks(Ok(names))
         }
         "binary-r1" => news_with(io.to("r1"), &(op, Bytes::from_static(&[1, 2, 3]))),
-        "server-side-emit" => match io.server_side_emit("hello", vec![json!(1)]).await {
+        "server-side-emit" => match io.server_side_emit_with_ack("hello", vec![json!(1)]).await {
             Ok(answers) => json!({ "ok": answers }),
             Err(error) => json!({ "error": error.to_string() }),
         },
