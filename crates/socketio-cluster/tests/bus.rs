@@ -253,3 +253,60 @@ async fn a_silent_server_times_out() {
         "{error}"
     );
 }
+
+/// Records the room hooks of `socketio_server::Adapter`.
+#[derive(Default)]
+struct RoomLog(std::sync::Mutex<Vec<String>>);
+
+impl server::Adapter for RoomLog {
+    fn room_created(&self, room: &server::Room) {
+        self.0.lock().unwrap().push(format!("+{room}"));
+    }
+    fn room_deleted(&self, room: &server::Room) {
+        self.0.lock().unwrap().push(format!("-{room}"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn room_hooks_follow_the_first_join_and_the_last_leave() {
+    let log = std::sync::Arc::new(RoomLog::default());
+    let shared = log.clone();
+    let io = server::Server::builder()
+        .adapter(move |_: &str| shared.clone() as std::sync::Arc<dyn server::Adapter>)
+        .build();
+    io.on_connection(|socket: server::Socket| async move {
+        socket.on(
+            "join",
+            |socket: server::Socket, server::Data(room): server::Data<String>, ack: server::Ack| async move {
+                socket.join(room);
+                let _ = ack.send(&());
+            },
+        );
+        socket.on(
+            "leave",
+            |socket: server::Socket, server::Data(room): server::Data<String>, ack: server::Ack| async move {
+                socket.leave(&room);
+                let _ = ack.send(&());
+            },
+        );
+    });
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let serving = io.clone();
+    tokio::spawn(async move {
+        let _ = serving.serve(listener).await;
+    });
+    let (c1, _) = client(&url, server::Parser::Json, &[]).await;
+    let (c2, _) = client(&url, server::Parser::Json, &[]).await;
+    call(&c1, "join", json!("r")).await;
+    call(&c2, "join", json!("r")).await;
+    call(&c1, "join", json!("s")).await;
+    call(&c1, "leave", json!("r")).await;
+    assert_eq!(*log.0.lock().unwrap(), ["+r", "+s"]);
+    call(&c2, "leave", json!("r")).await;
+    assert_eq!(*log.0.lock().unwrap(), ["+r", "+s", "-r"]);
+    // A disconnection empties the socket's rooms.
+    c1.disconnect();
+    eventually(|| async { log.0.lock().unwrap().len() == 4 }).await;
+    assert_eq!(*log.0.lock().unwrap(), ["+r", "+s", "-r", "-s"]);
+}

@@ -113,6 +113,13 @@ pub trait Adapter: Send + Sync + 'static {
     /// cluster adapter unsubscribes and says goodbye to the other servers.
     fn close(&self) {}
 
+    /// A room came to exist on this server: its first socket joined (Node's `create-room`
+    /// event). A socket's own id room does not count.
+    fn room_created(&self, _room: &Room) {}
+
+    /// The last socket of a room on this server left it (Node's `delete-room` event).
+    fn room_deleted(&self, _room: &Room) {}
+
     /// A broadcast already delivered to this server's sockets: deliver it on the others.
     fn broadcast(&self, _packet: &Encoded, _options: &BroadcastOptions) {}
 

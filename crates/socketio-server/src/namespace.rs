@@ -385,6 +385,7 @@ impl Namespace {
     }
 
     pub(crate) fn remove_socket(&self, socket: &Socket, rooms: &[Room]) {
+        let mut deleted = Vec::new();
         {
             let mut index = write(&self.inner.rooms);
             for room in rooms {
@@ -392,9 +393,13 @@ impl Namespace {
                     members.remove(socket.id());
                     if members.is_empty() {
                         index.remove(room);
+                        deleted.push(room);
                     }
                 }
             }
+        }
+        for room in deleted {
+            self.inner.adapter.room_deleted(room);
         }
         write(&self.inner.sockets).remove(socket.id());
         self.cleanup_if_empty();
@@ -413,19 +418,32 @@ impl Namespace {
     }
 
     pub(crate) fn index_join(&self, socket: &Socket, room: Room) {
-        write(&self.inner.rooms)
-            .entry(room)
-            .or_default()
-            .insert(socket.id_bytes().clone(), socket.clone());
+        let created = {
+            let mut index = write(&self.inner.rooms);
+            let members = index.entry(room.clone()).or_default();
+            let created = members.is_empty();
+            members.insert(socket.id_bytes().clone(), socket.clone());
+            created
+        };
+        // Outside the lock: an adapter may subscribe to the room's channel.
+        if created {
+            self.inner.adapter.room_created(&room);
+        }
     }
 
     pub(crate) fn index_leave(&self, id: &str, room: &str) {
-        let mut index = write(&self.inner.rooms);
-        if let Some(members) = index.get_mut(room) {
-            members.remove(id);
-            if members.is_empty() {
-                index.remove(room);
+        let deleted = {
+            let mut index = write(&self.inner.rooms);
+            match index.get_mut(room) {
+                Some(members) => {
+                    members.remove(id);
+                    members.is_empty() && index.remove_entry(room).is_some()
+                }
+                None => false,
             }
+        };
+        if deleted {
+            self.inner.adapter.room_deleted(&Room::from(room));
         }
     }
 
