@@ -34,6 +34,12 @@ pub trait Transport: Send + Sync + 'static {
 
     /// The namespace closes: stop receiving its messages.
     fn close(&self) {}
+
+    /// A room came to exist on this server (a backend with a channel per room subscribes).
+    fn room_created(&self, _room: &str) {}
+
+    /// A room no longer exists on this server.
+    fn room_deleted(&self, _room: &str) {}
 }
 
 /// Heartbeat settings (Node's `ClusterAdapterWithHeartbeat` options).
@@ -573,6 +579,14 @@ impl Adapter for ClusterAdapter {
             task.abort();
         }
         self.transport.close();
+    }
+
+    fn room_created(&self, room: &Room) {
+        self.transport.room_created(room);
+    }
+
+    fn room_deleted(&self, room: &Room) {
+        self.transport.room_deleted(room);
     }
 
     fn broadcast(&self, packet: &Encoded, options: &BroadcastOptions) {

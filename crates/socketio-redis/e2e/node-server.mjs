@@ -1,19 +1,22 @@
 // One Node socket.io server of the mixed cluster, with the official @socket.io/redis-adapter
 // and the same control events as examples/cluster_node.rs.
-// Usage: node node-server.mjs <redis-url> <key> <name>; prints "LISTENING <port>".
+// Usage: node node-server.mjs <redis-url> <key> <name> [classic|sharded]; prints "LISTENING <port>".
 import { createServer } from "node:http";
 import { Server } from "socket.io";
-import { createAdapter } from "@socket.io/redis-adapter";
+import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
 import { Redis } from "ioredis";
 
-const [url, key, name] = process.argv.slice(2);
+const [url, key, name, mode = "classic"] = process.argv.slice(2);
 const pub = new Redis(url, { maxRetriesPerRequest: 1, retryStrategy: () => 100 });
 const sub = pub.duplicate();
 pub.on("error", () => {});
 sub.on("error", () => {});
 
 const httpServer = createServer();
-const io = new Server(httpServer, { adapter: createAdapter(pub, sub, { key, requestsTimeout: 3000 }) });
+const adapter = mode === "sharded"
+  ? createShardedAdapter(pub, sub, { channelPrefix: key })
+  : createAdapter(pub, sub, { key, requestsTimeout: 3000 });
+const io = new Server(httpServer, { adapter });
 
 const select = (req) => {
   let op = io.to(req.rooms ?? []);

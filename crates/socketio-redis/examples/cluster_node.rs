@@ -6,6 +6,8 @@
 //! cargo run -p socketio-redis --example cluster_node -- --redis redis://127.0.0.1:6379/ --key socket.io --name rust-1
 //! ```
 //!
+//! With `--sharded`, the sharded adapter (`createShardedAdapter`; `--key` is the channel prefix).
+//!
 //! It prints `LISTENING <port>` once it serves (port 0 by default: the system picks).
 
 #![allow(clippy::unwrap_used, reason = "an example")]
@@ -14,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use socketio_redis::{RedisAdapter, RedisConfig};
+use socketio_redis::{RedisAdapter, RedisConfig, ShardedConfig, ShardedRedisAdapter};
 use socketio_server::{Ack, Data, Server, Socket};
 
 fn arg(name: &str, default: &str) -> String {
@@ -47,8 +49,18 @@ async fn main() -> std::io::Result<()> {
     let key = arg("--key", "socket.io");
     let name = arg("--name", "rust");
     let port: u16 = arg("--port", "0").parse().unwrap();
-    let redis = RedisAdapter::new(&url, RedisConfig::default().key(key)).unwrap();
-    let io = Server::builder().adapter(redis.factory()).build();
+    let builder = Server::builder();
+    let builder = if std::env::args().any(|a| a == "--sharded") {
+        let config = ShardedConfig::default().channel_prefix(key);
+        builder.adapter(ShardedRedisAdapter::new(&url, config).unwrap().factory())
+    } else {
+        builder.adapter(
+            RedisAdapter::new(&url, RedisConfig::default().key(key))
+                .unwrap()
+                .factory(),
+        )
+    };
+    let io = builder.build();
 
     let notes = Arc::new(Mutex::new(Vec::<Value>::new()));
     let me = name.clone();

@@ -90,6 +90,24 @@ pub struct RedisStats {
     pub received: u64,
 }
 
+impl RedisStats {
+    pub(crate) fn new(
+        published: u64,
+        dropped: u64,
+        failed: u64,
+        resubscribed: u64,
+        received: u64,
+    ) -> Self {
+        Self {
+            published,
+            dropped,
+            failed,
+            resubscribed,
+            received,
+        }
+    }
+}
+
 #[derive(Default)]
 struct Counters {
     published: AtomicU64,

@@ -3,6 +3,8 @@
 //! - [`RedisAdapter`]: npm `@socket.io/redis-adapter` (`createAdapter`, Redis pub/sub): Rust
 //!   and Node servers share one cluster: broadcasts, rooms, broadcasts with acknowledgements,
 //!   `fetchSockets`, `socketsJoin` / `socketsLeave`, `disconnectSockets`, `serverSideEmit`;
+//! - [`ShardedRedisAdapter`]: its sharded mode (`createShardedAdapter`, Redis 7 `SPUBLISH` /
+//!   `SSUBSCRIBE`, Node's `ClusterAdapter` messages), static or dynamic subscriptions;
 //! - [`Emitter`]: npm `@socket.io/redis-emitter`: a process that is not a server emits to the
 //!   clients of the cluster.
 //!
@@ -19,6 +21,8 @@
 mod adapter;
 pub mod codec;
 mod emitter;
+mod sharded;
 
 pub use adapter::{RedisAdapter, RedisConfig, RedisStats};
 pub use emitter::{Emitter, EmitterError};
+pub use sharded::{ShardedConfig, ShardedRedisAdapter, SubscriptionMode};

@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use serde_json::json;
 use socketio_client::{Client, Data};
-use socketio_redis::{RedisAdapter, RedisConfig};
+use socketio_redis::{
+    RedisAdapter, RedisConfig, ShardedConfig, ShardedRedisAdapter, SubscriptionMode,
+};
 use socketio_server as server;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
@@ -32,9 +34,27 @@ async fn node(
     parser: server::Parser,
 ) -> (server::Server, String, RedisAdapter) {
     let redis = RedisAdapter::new(url, config).unwrap();
+    let (io, url) = node_with(redis.factory(), parser).await;
+    (io, url, redis)
+}
+
+async fn sharded_node(
+    url: &str,
+    config: ShardedConfig,
+    parser: server::Parser,
+) -> (server::Server, String, ShardedRedisAdapter) {
+    let redis = ShardedRedisAdapter::new(url, config).unwrap();
+    let (io, url) = node_with(redis.factory(), parser).await;
+    (io, url, redis)
+}
+
+async fn node_with(
+    factory: impl Fn(&str) -> std::sync::Arc<dyn server::Adapter> + Send + Sync + 'static,
+    parser: server::Parser,
+) -> (server::Server, String) {
     let io = server::Server::builder()
         .parser(parser)
-        .adapter(redis.factory())
+        .adapter(factory)
         .build();
     io.on_connection(|socket: server::Socket| async move {
         socket.on(
@@ -55,7 +75,7 @@ async fn node(
     tokio::spawn(async move {
         let _ = serving.serve(listener).await;
     });
-    (io, url, redis)
+    (io, url)
 }
 
 /// A client that forwards every `event` it receives to the returned channel.
@@ -130,6 +150,24 @@ async fn cluster_operations_over_redis() {
     let config = RedisConfig::default().key(unique_key("ops"));
     let (a, url_a, _ra) = node(&redis_url(), config.clone(), server::Parser::Json).await;
     let (b, url_b, _rb) = node(&redis_url(), config, server::Parser::Msgpack).await;
+    cluster_operations(a, url_a, b, url_b).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Redis 7 on 127.0.0.1:6379 (or REDIS_URL): scripts/test-all provides it"]
+async fn cluster_operations_over_sharded_redis() {
+    for mode in [SubscriptionMode::Dynamic, SubscriptionMode::Static] {
+        let config = ShardedConfig::default()
+            .channel_prefix(unique_key("sharded"))
+            .subscription_mode(mode);
+        let (a, url_a, _ra) =
+            sharded_node(&redis_url(), config.clone(), server::Parser::Json).await;
+        let (b, url_b, _rb) = sharded_node(&redis_url(), config, server::Parser::Msgpack).await;
+        cluster_operations(a, url_a, b, url_b).await;
+    }
+}
+
+async fn cluster_operations(a: server::Server, url_a: String, b: server::Server, url_b: String) {
     // Both servers subscribed: each counts two.
     eventually(|| async {
         a.sockets().server_count().await == 2 && b.sockets().server_count().await == 2
