@@ -15,6 +15,7 @@ pub mod error;
 pub mod packet;
 pub mod payload;
 pub mod session;
+pub mod websocket;
 
 pub use bytestring::ByteString as Str;
 pub use error::DecodeError;

@@ -20,7 +20,6 @@ use engineio_proto::session::{
     CloseReason, Event, PollError, Server, Session, Transmit, TransportEnd,
 };
 use engineio_proto::{Packet, ProtocolVersion, TransportKind, payload};
-use futures_util::{Sink, Stream};
 use http::StatusCode;
 use tokio::sync::oneshot;
 use tokio::time::{Instant, Sleep};
@@ -92,6 +91,9 @@ pub(crate) enum PollReply {
 /// How many rounds one wake-up may take before the task yields to others.
 const ROUNDS_PER_POLL: usize = 64;
 
+/// How long a session must stay quiet before its scratch buffers are given back.
+const RELEASE_AFTER: Duration = Duration::from_secs(1);
+
 /// How long closing a WebSocket may take before the connection is dropped.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -116,9 +118,14 @@ pub(crate) struct Driver {
     writing_since: Option<Instant>,
     out: Vec<Packet>,
     closed: Option<CloseReason>,
-    /// The one timer: the session's next deadline or the write deadline, whichever is first.
+    /// The one timer: the session's next deadline, the write deadline or `release_at`,
+    /// whichever is first.
     timer: Pin<Box<Sleep>>,
     timer_at: Option<Instant>,
+    /// When to give back the scratch buffers of a session that went quiet.
+    release_at: Option<Instant>,
+    /// Whether anything happened since `release_at` was set.
+    busy: bool,
     /// v3: the client takes binary payloads (it did not ask for `b64=1`).
     #[cfg_attr(not(feature = "v3"), allow(dead_code, reason = "v3 only"))]
     supports_binary: bool,
@@ -148,6 +155,8 @@ impl Driver {
             closed: None,
             timer: Box::pin(tokio::time::sleep_until(Instant::now())),
             timer_at: None,
+            release_at: None,
+            busy: false,
             supports_binary,
         }
     }
@@ -251,16 +260,39 @@ impl Driver {
                 self.ws_failed();
             }
         }
+        if let Some(at) = self.release_at {
+            let now = Instant::now();
+            if at <= now {
+                if std::mem::take(&mut self.busy) {
+                    self.release_at = Some(now + RELEASE_AFTER);
+                } else {
+                    self.release_at = None;
+                    self.release_buffers();
+                }
+            }
+        }
+    }
+
+    /// Gives back the capacity of every empty scratch buffer (queues keep what they grew to
+    /// while busy; an idle session should hold none of it).
+    fn release_buffers(&mut self) {
+        self.out = Vec::new();
+        self.commands = std::collections::VecDeque::new();
+        self.queue.release_if_empty();
+        self.session.release_idle_buffers();
+        if let Some(ws) = self.ws.as_mut() {
+            ws.release_buffers();
+        }
     }
 
     /// Points the timer at the next deadline; whether it is already due.
     fn arm_timer(&mut self, cx: &mut Context<'_>) -> bool {
         let session = self.session.poll_timeout().map(Instant::from_std);
         let write = self.writing_since.map(|since| since + self.write_limit());
-        let next = match (session, write) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let next = [session, write, self.release_at]
+            .into_iter()
+            .flatten()
+            .min();
         let Some(at) = next else {
             self.timer_at = None;
             return false;
@@ -332,23 +364,15 @@ impl Driver {
                 let Some(ws) = self.ws.as_mut() else {
                     return;
                 };
-                let mut failed = false;
                 for packet in out.drain(..) {
                     let frame = if supports_binary {
                         packet.into_frame(protocol)
                     } else {
                         engineio_proto::Frame::Text(packet.to_text(protocol))
                     };
-                    if ws.start_send(frame).is_err() {
-                        failed = true;
-                        break;
-                    }
+                    ws.start_send(frame);
                 }
-                if failed {
-                    self.ws_failed();
-                } else {
-                    self.writing_since = Some(Instant::now());
-                }
+                self.writing_since = Some(Instant::now());
             }
             Transmit::Close(TransportKind::Polling) => {
                 if let Some(get) = self.held_get.take() {
@@ -383,7 +407,7 @@ impl Driver {
             self.writing_since = None;
             return false;
         };
-        match Pin::new(&mut ws.inner).poll_flush(cx) {
+        match ws.poll_flush(cx) {
             Poll::Ready(Ok(())) => self.writing_since.take().is_some(),
             Poll::Ready(Err(_)) => {
                 self.ws_failed();
@@ -419,17 +443,20 @@ impl Driver {
             let Some(ws) = self.ws.as_mut() else {
                 break;
             };
-            let incoming = match Pin::new(&mut ws.inner).poll_next(cx) {
+            let incoming = match ws.poll_next(cx) {
                 Poll::Pending => break,
-                Poll::Ready(item) => crate::ws::incoming(item),
+                Poll::Ready(incoming) => incoming,
             };
             progressed = true;
-            match incoming {
-                Some(incoming) => self.on_ws(incoming),
-                None => continue,
-            }
+            self.on_ws(incoming);
             // Let the application see this frame's events before the next frame.
             self.take_events();
+        }
+        if self.writing_since.is_none()
+            && self.ws.as_ref().is_some_and(WebSocket::has_pending_writes)
+        {
+            // A pong (or a close answer) to write.
+            self.writing_since = Some(Instant::now());
         }
         progressed
     }
@@ -626,7 +653,11 @@ impl Driver {
                 .session
                 .handle_parse_error(TransportKind::WebSocket, now),
             Incoming::Closed { clean } => {
-                self.ws = None;
+                // Our answer to the peer's close frame (or to its protocol error) goes out
+                // before the connection ends.
+                if let Some(ws) = self.ws.take() {
+                    tokio::spawn(ws.close(false, CLOSE_TIMEOUT));
+                }
                 self.writing_since = None;
                 let end = if clean {
                     TransportEnd::Closed
@@ -698,9 +729,14 @@ impl Future for Driver {
                 return Poll::Ready(());
             }
             if progressed {
+                this.busy = true;
                 continue;
             }
-            // Nothing to do: make sure every source will wake us, then sleep.
+            // Nothing to do: make sure every source will wake us, then sleep (and give back
+            // the scratch buffers if the session stays quiet).
+            if this.busy && this.release_at.is_none() {
+                this.release_at = Some(Instant::now() + RELEASE_AFTER);
+            }
             this.app.poll(cx);
             if this.arm_timer(cx) {
                 continue;

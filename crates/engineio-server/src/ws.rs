@@ -1,100 +1,43 @@
-//! The WebSocket seam: everything that names the WebSocket crate lives here, so that it can be
-//! swapped after measuring alternatives (memory per idle connection, throughput, Autobahn,
-//! sending one pre-built frame to many connections). Today: `tokio-tungstenite`.
+//! The server side of WebSocket (RFC 6455) after the handshake: frames in, frames out, nothing
+//! more than Engine.IO needs (no extensions, no subprotocols).
+//!
+//! Written for many mostly idle connections and for broadcasts:
+//! - **No buffer while idle.** Reads go through a stack buffer; only the tail of a frame that
+//!   has not fully arrived is kept (in a buffer sized for that frame, freed once it is complete).
+//!   A library WebSocket keeps its read buffer, its write buffer and their bookkeeping for the
+//!   connection's whole life.
+//! - **Frames are written from the shared bytes.** An outgoing frame is its 2–10 byte header
+//!   plus the payload's `Bytes` (shared by every recipient of a broadcast); a flush hands them
+//!   to the kernel as one vectored write, with no copy into a per-connection buffer.
+//!
+//! The handshake itself (the 101 answer) is in `server.rs`.
 
+use std::collections::VecDeque;
+use std::io::IoSlice;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
+use engineio_proto::websocket::{
+    FrameError, OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT, ParsedFrame,
+    frame_header, parse_frame,
+};
 use engineio_proto::{Frame, Str};
-use futures_util::{Sink as _, StreamExt as _};
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
-use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::protocol::frame::Frame as WsFrame;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
-use tokio_tungstenite::tungstenite::{Error, Message, Utf8Bytes};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-/// Initial read buffer of a WebSocket: it is allocated up front and kept while the connection
-/// is idle, so it is small; a larger message grows it as needed.
-const READ_BUFFER: usize = 256;
+/// Bytes read from the socket at once. On the stack: an idle connection keeps nothing.
+const READ_CHUNK: usize = 8 * 1024;
 
-/// A server-side WebSocket over an upgraded hyper connection.
-pub(crate) struct WebSocket {
-    pub(crate) inner: WebSocketStream<Io>,
-}
+/// Frames written by one vectored write, at most (two slices each).
+const WRITE_BATCH: usize = 32;
 
-/// The connection under a WebSocket: the TCP stream itself when hyper hands it back (our own
-/// `serve`), else hyper's upgraded connection. Taking the stream back frees hyper's 8 KiB read
-/// buffer, which an `Upgraded` keeps alive for as long as the connection lives.
-pub(crate) enum Io {
-    Tcp(tokio::net::TcpStream),
-    Upgraded(TokioIo<Upgraded>),
-}
-
-impl tokio::io::AsyncRead for Io {
-    fn poll_read(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        match self.get_mut() {
-            Io::Tcp(io) => std::pin::Pin::new(io).poll_read(cx, buf),
-            Io::Upgraded(io) => std::pin::Pin::new(io).poll_read(cx, buf),
-        }
-    }
-}
-
-impl tokio::io::AsyncWrite for Io {
-    fn poll_write(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &[u8],
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        match self.get_mut() {
-            Io::Tcp(io) => std::pin::Pin::new(io).poll_write(cx, buf),
-            Io::Upgraded(io) => std::pin::Pin::new(io).poll_write(cx, buf),
-        }
-    }
-
-    fn poll_write_vectored(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        bufs: &[std::io::IoSlice<'_>],
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        match self.get_mut() {
-            Io::Tcp(io) => std::pin::Pin::new(io).poll_write_vectored(cx, bufs),
-            Io::Upgraded(io) => std::pin::Pin::new(io).poll_write_vectored(cx, bufs),
-        }
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        match self {
-            Io::Tcp(io) => io.is_write_vectored(),
-            Io::Upgraded(io) => io.is_write_vectored(),
-        }
-    }
-
-    fn poll_flush(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        match self.get_mut() {
-            Io::Tcp(io) => std::pin::Pin::new(io).poll_flush(cx),
-            Io::Upgraded(io) => std::pin::Pin::new(io).poll_flush(cx),
-        }
-    }
-
-    fn poll_shutdown(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        match self.get_mut() {
-            Io::Tcp(io) => std::pin::Pin::new(io).poll_shutdown(cx),
-            Io::Upgraded(io) => std::pin::Pin::new(io).poll_shutdown(cx),
-        }
-    }
-}
+/// `1002`: the peer broke the protocol.
+const CLOSE_PROTOCOL_ERROR: u16 = 1002;
+/// `1009`: a message above the size limit.
+const CLOSE_TOO_BIG: u16 = 1009;
 
 /// What reading a WebSocket gave.
 pub(crate) enum Incoming {
@@ -105,24 +48,8 @@ pub(crate) enum Incoming {
     Closed {
         clean: bool,
     },
-    /// A message over `maxPayload`: the socket was told 1009 and must be dropped.
+    /// A message over `maxPayload`: the socket must be closed with 1009 and dropped.
     TooBig,
-}
-
-/// What a message read from the WebSocket means for the session; `None` for control frames,
-/// which the crate answers itself.
-pub(crate) fn incoming(item: Option<Result<Message, Error>>) -> Option<Incoming> {
-    Some(match item {
-        Some(Ok(Message::Text(text))) => match Str::try_from(Bytes::from(text)) {
-            Ok(text) => Incoming::Frame(Frame::Text(text)),
-            Err(_) => Incoming::Invalid,
-        },
-        Some(Ok(Message::Binary(data))) => Incoming::Frame(Frame::Binary(data)),
-        Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => return None,
-        Some(Ok(Message::Close(_))) | None => Incoming::Closed { clean: true },
-        Some(Err(Error::Capacity(_))) => Incoming::TooBig,
-        Some(Err(_)) => Incoming::Closed { clean: false },
-    })
 }
 
 /// `Sec-WebSocket-Accept` for a `Sec-WebSocket-Key`.
@@ -130,72 +57,371 @@ pub(crate) fn accept_key(key: &[u8]) -> String {
     tokio_tungstenite::tungstenite::handshake::derive_accept_key(key)
 }
 
+/// The connection under a WebSocket: the TCP stream itself when hyper hands it back (our own
+/// `serve`), else hyper's upgraded connection. Taking the stream back frees hyper's 8 KiB read
+/// buffer, which an `Upgraded` keeps alive for as long as the connection lives.
+enum Io {
+    Tcp(tokio::net::TcpStream),
+    Upgraded(TokioIo<Upgraded>),
+}
+
+impl Io {
+    fn poll_read(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        match self {
+            Io::Tcp(io) => Pin::new(io).poll_read(cx, buf),
+            Io::Upgraded(io) => Pin::new(io).poll_read(cx, buf),
+        }
+    }
+
+    fn poll_write_vectored(
+        &mut self,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        match self {
+            Io::Tcp(io) => Pin::new(io).poll_write_vectored(cx, bufs),
+            Io::Upgraded(io) => Pin::new(io).poll_write_vectored(cx, bufs),
+        }
+    }
+
+    fn poll_shutdown(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self {
+            Io::Tcp(io) => Pin::new(io).poll_shutdown(cx),
+            Io::Upgraded(io) => Pin::new(io).poll_shutdown(cx),
+        }
+    }
+}
+
+/// A frame waiting to be written: its header, then its payload, each partly written maybe.
+struct OutFrame {
+    header: [u8; 10],
+    header_len: u8,
+    /// Bytes of header and payload already written.
+    written: usize,
+    payload: Bytes,
+}
+
+impl OutFrame {
+    fn new(opcode: u8, payload: Bytes) -> Self {
+        let (header, used) = frame_header(opcode, payload.len());
+        Self {
+            header,
+            // At most 10.
+            header_len: used as u8,
+            written: 0,
+            payload,
+        }
+    }
+
+    fn len(&self) -> usize {
+        usize::from(self.header_len) + self.payload.len()
+    }
+
+    /// The unwritten parts.
+    fn slices(&self) -> (&[u8], &[u8]) {
+        let header_len = usize::from(self.header_len);
+        if self.written < header_len {
+            (&self.header[self.written..header_len], &self.payload)
+        } else {
+            (&[], &self.payload[self.written - header_len..])
+        }
+    }
+}
+
+/// A message arriving in several frames.
+struct Fragments {
+    opcode: u8,
+    data: BytesMut,
+}
+
+/// A server-side WebSocket.
+pub(crate) struct WebSocket {
+    io: Io,
+    max_payload: usize,
+    /// The start of a frame that has not fully arrived; no capacity while idle.
+    partial: Vec<u8>,
+    /// A fragmented message being assembled (rare: browsers send whole messages).
+    fragments: Option<Box<Fragments>>,
+    out: VecDeque<OutFrame>,
+    /// A close frame was received or sent: nothing more is read.
+    closed: bool,
+}
+
 impl WebSocket {
     pub(crate) async fn from_upgraded(upgraded: Upgraded, max_payload: usize) -> Self {
-        // tungstenite's default 128 KiB read buffer is allocated per connection up front: for
-        // mostly idle Engine.IO sessions that dominated memory (about 145 KB per idle session,
-        // measured with 5,000 sessions). Larger messages still grow the buffer as needed.
-        let config = WebSocketConfig::default()
-            .read_buffer_size(READ_BUFFER)
-            .max_message_size(Some(max_payload))
-            .max_frame_size(Some(max_payload));
-        let inner = match upgraded.downcast::<TokioIo<tokio::net::TcpStream>>() {
-            Ok(parts) if parts.read_buf.is_empty() => {
-                WebSocketStream::from_raw_socket(
-                    Io::Tcp(parts.io.into_inner()),
-                    Role::Server,
-                    Some(config),
-                )
-                .await
-            }
-            Ok(parts) => {
-                // The client sent frames right behind its handshake: hand them over.
-                WebSocketStream::from_partially_read(
-                    Io::Tcp(parts.io.into_inner()),
-                    parts.read_buf.to_vec(),
-                    Role::Server,
-                    Some(config),
-                )
-                .await
-            }
-            Err(upgraded) => {
-                WebSocketStream::from_raw_socket(
-                    Io::Upgraded(TokioIo::new(upgraded)),
-                    Role::Server,
-                    Some(config),
-                )
-                .await
-            }
+        let (io, partial) = match upgraded.downcast::<TokioIo<tokio::net::TcpStream>>() {
+            // The client may have sent frames right behind its handshake.
+            Ok(parts) => (Io::Tcp(parts.io.into_inner()), parts.read_buf.to_vec()),
+            Err(upgraded) => (Io::Upgraded(TokioIo::new(upgraded)), Vec::new()),
         };
-        Self { inner }
+        Self {
+            io,
+            max_payload,
+            partial,
+            fragments: None,
+            out: VecDeque::new(),
+            closed: false,
+        }
     }
 
-    /// Buffers `frame` for the next flush.
-    pub(crate) fn start_send(&mut self, frame: Frame) -> Result<(), Error> {
-        let message = match frame {
-            // `Str` is valid UTF-8 already: a raw text frame skips tungstenite's second check
-            // (a `Message::Text` would validate every recipient's copy of a broadcast again).
-            Frame::Text(text) => Message::Frame(WsFrame::message(
-                text.into_bytes(),
-                OpCode::Data(Data::Text),
-                true,
-            )),
-            Frame::Binary(data) => Message::Binary(data),
+    /// Queues `frame` for the next flush.
+    pub(crate) fn start_send(&mut self, frame: Frame) {
+        let (opcode, payload) = match frame {
+            Frame::Text(text) => (OP_TEXT, text.into_bytes()),
+            Frame::Binary(data) => (OP_BINARY, data),
         };
-        std::pin::Pin::new(&mut self.inner).start_send(message)
+        self.out.push_back(OutFrame::new(opcode, payload));
     }
 
-    /// Closes with a close frame, giving up after `timeout`.
+    /// Gives back the write queue's capacity when it is empty.
+    pub(crate) fn release_buffers(&mut self) {
+        if self.out.is_empty() {
+            self.out = VecDeque::new();
+        }
+    }
+
+    /// Whether frames wait to be written (a pong, a close answer, messages).
+    pub(crate) fn has_pending_writes(&self) -> bool {
+        !self.out.is_empty()
+    }
+
+    /// Writes the queued frames.
+    pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        while !self.out.is_empty() {
+            let written = {
+                let mut slices: [IoSlice<'_>; 2 * WRITE_BATCH] =
+                    [IoSlice::new(&[]); 2 * WRITE_BATCH];
+                let mut count = 0;
+                for frame in self.out.iter().take(WRITE_BATCH) {
+                    let (header, payload) = frame.slices();
+                    for part in [header, payload] {
+                        if !part.is_empty() {
+                            slices[count] = IoSlice::new(part);
+                            count += 1;
+                        }
+                    }
+                }
+                ready!(self.io.poll_write_vectored(cx, &slices[..count]))?
+            };
+            if written == 0 {
+                return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()));
+            }
+            self.advance(written);
+        }
+        if self.out.capacity() > 64 {
+            // After a burst, an idle connection keeps no large queue.
+            self.out = VecDeque::new();
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Marks `written` bytes of the queued frames as written.
+    fn advance(&mut self, mut written: usize) {
+        while written > 0 {
+            let Some(frame) = self.out.front_mut() else {
+                return;
+            };
+            let left = frame.len() - frame.written;
+            if written >= left {
+                written -= left;
+                self.out.pop_front();
+            } else {
+                frame.written += written;
+                return;
+            }
+        }
+    }
+
+    /// The next message, answering pings on the way.
+    pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Incoming> {
+        if self.closed {
+            return Poll::Ready(Incoming::Closed { clean: true });
+        }
+        loop {
+            // A frame already buffered (or its missing length).
+            let needed = if self.partial.is_empty() {
+                1
+            } else {
+                match parse_frame(&self.partial, self.max_payload) {
+                    Ok(frame) => {
+                        self.partial.drain(..frame.len);
+                        if self.partial.is_empty() {
+                            self.partial = Vec::new();
+                        }
+                        if let Some(incoming) = self.on_frame(frame) {
+                            return Poll::Ready(incoming);
+                        }
+                        continue;
+                    }
+                    Err(FrameError::Incomplete(needed)) => needed,
+                    Err(FrameError::Protocol) => {
+                        return Poll::Ready(self.fail(CLOSE_PROTOCOL_ERROR));
+                    }
+                    Err(FrameError::TooBig) => return Poll::Ready(Incoming::TooBig),
+                }
+            };
+            let mut chunk = [0u8; READ_CHUNK];
+            let mut buf = ReadBuf::new(&mut chunk);
+            match self.io.poll_read(cx, &mut buf) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(_)) => return Poll::Ready(Incoming::Closed { clean: false }),
+                Poll::Ready(Ok(())) => {}
+            }
+            let read = buf.filled();
+            if read.is_empty() {
+                return Poll::Ready(Incoming::Closed { clean: false });
+            }
+            if self.partial.is_empty() {
+                // Frames that arrived whole are taken from the stack buffer directly.
+                let mut at = 0;
+                while at < read.len() {
+                    match parse_frame(&read[at..], self.max_payload) {
+                        Ok(frame) => {
+                            at += frame.len;
+                            if let Some(incoming) = self.on_frame(frame) {
+                                // Keep the rest for the next call.
+                                self.partial.extend_from_slice(&read[at..]);
+                                return Poll::Ready(incoming);
+                            }
+                        }
+                        Err(FrameError::Incomplete(needed)) => {
+                            self.partial.reserve_exact(needed.max(read.len() - at));
+                            self.partial.extend_from_slice(&read[at..]);
+                            break;
+                        }
+                        Err(FrameError::Protocol) => {
+                            return Poll::Ready(self.fail(CLOSE_PROTOCOL_ERROR));
+                        }
+                        Err(FrameError::TooBig) => return Poll::Ready(Incoming::TooBig),
+                    }
+                }
+            } else {
+                if self.partial.capacity() < needed {
+                    self.partial.reserve_exact(needed - self.partial.len());
+                }
+                self.partial.extend_from_slice(read);
+            }
+        }
+    }
+
+    /// A frame read: a message for Engine.IO, or `None` (a control frame, a fragment).
+    fn on_frame(&mut self, frame: ParsedFrame) -> Option<Incoming> {
+        match frame.opcode {
+            OP_PING => {
+                self.out.push_back(OutFrame::new(OP_PONG, frame.payload));
+                None
+            }
+            OP_PONG => None,
+            OP_CLOSE => {
+                // Answer with the same code, as the RFC asks, then stop reading.
+                let code = frame
+                    .payload
+                    .get(..2)
+                    .map_or(Bytes::new(), |_| frame.payload.slice(..2));
+                self.out.push_back(OutFrame::new(OP_CLOSE, code));
+                self.closed = true;
+                Some(Incoming::Closed { clean: true })
+            }
+            OP_CONTINUATION => {
+                let Some(fragments) = self.fragments.as_mut() else {
+                    return Some(self.fail(CLOSE_PROTOCOL_ERROR));
+                };
+                if fragments.data.len() + frame.payload.len() > self.max_payload {
+                    return Some(Incoming::TooBig);
+                }
+                fragments.data.extend_from_slice(&frame.payload);
+                if !frame.fin {
+                    return None;
+                }
+                let fragments = self.fragments.take()?;
+                Some(message(fragments.opcode, fragments.data.freeze()))
+            }
+            opcode => {
+                if self.fragments.is_some() {
+                    // A new message before the previous one ended.
+                    return Some(self.fail(CLOSE_PROTOCOL_ERROR));
+                }
+                if frame.fin {
+                    return Some(message(opcode, frame.payload));
+                }
+                self.fragments = Some(Box::new(Fragments {
+                    opcode,
+                    data: BytesMut::from(&frame.payload[..]),
+                }));
+                None
+            }
+        }
+    }
+
+    /// The peer broke the protocol: tell it (best effort) and stop.
+    fn fail(&mut self, code: u16) -> Incoming {
+        self.out.push_back(OutFrame::new(
+            OP_CLOSE,
+            Bytes::copy_from_slice(&code.to_be_bytes()),
+        ));
+        self.closed = true;
+        Incoming::Closed { clean: false }
+    }
+
+    /// Closes with a close frame (1009 when a message was too big), waits for the peer's close
+    /// (or the end of the connection), giving up after `timeout`.
     pub(crate) async fn close(mut self, too_big: bool, timeout: Duration) {
-        let frame = too_big.then(|| CloseFrame {
-            code: CloseCode::Size,
-            reason: Utf8Bytes::from_static("Max payload size exceeded"),
-        });
+        let payload = if too_big {
+            let mut payload = CLOSE_TOO_BIG.to_be_bytes().to_vec();
+            payload.extend_from_slice(b"Max payload size exceeded");
+            Bytes::from(payload)
+        } else {
+            Bytes::new()
+        };
+        // A close frame already went (our answer to the peer's, or a protocol error): the
+        // handshake is over once it is written.
+        let already_answered = self.closed;
+        if !already_answered {
+            self.out.push_back(OutFrame::new(OP_CLOSE, payload));
+        }
         let _ = tokio::time::timeout(timeout, async {
-            let _ = self.inner.close(frame).await;
-            // Wait for the peer's close frame (or EOF) so the close handshake completes.
-            while let Some(Ok(_)) = self.inner.next().await {}
+            if std::future::poll_fn(|cx| self.poll_flush(cx))
+                .await
+                .is_err()
+            {
+                return;
+            }
+            if !already_answered {
+                // The peer's close frame (or EOF) completes the closing handshake.
+                loop {
+                    let incoming = std::future::poll_fn(|cx| self.poll_next_raw(cx)).await;
+                    if incoming {
+                        break;
+                    }
+                }
+            }
+            let _ = std::future::poll_fn(|cx| self.io.poll_shutdown(cx)).await;
         })
         .await;
+    }
+
+    /// Reads and drops frames until a close frame, EOF or an error: `true` then.
+    fn poll_next_raw(&mut self, cx: &mut Context<'_>) -> Poll<bool> {
+        match self.poll_next(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Incoming::Closed { .. } | Incoming::TooBig) => Poll::Ready(true),
+            Poll::Ready(_) => Poll::Ready(false),
+        }
+    }
+}
+
+/// A complete message.
+fn message(opcode: u8, payload: Bytes) -> Incoming {
+    if opcode == OP_TEXT {
+        match Str::try_from(payload) {
+            Ok(text) => Incoming::Frame(Frame::Text(text)),
+            Err(_) => Incoming::Invalid,
+        }
+    } else {
+        Incoming::Frame(Frame::Binary(payload))
     }
 }

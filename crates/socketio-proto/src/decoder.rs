@@ -36,7 +36,9 @@ pub struct Decoder {
     version: ProtocolVersion,
     limits: Limits,
     validation: Validation,
-    pending: Option<Pending>,
+    /// A binary packet waiting for its attachments. Boxed: rare, and a packet is large, while
+    /// every connection holds a decoder.
+    pending: Option<Box<Pending>>,
 }
 
 #[derive(Debug)]
@@ -143,13 +145,13 @@ impl Decoder {
         if header.attachments == 0 {
             return Ok(Some(header.packet));
         }
-        self.pending = Some(Pending {
+        self.pending = Some(Box::new(Pending {
             packet: header.packet,
             expected: header.attachments,
             // Bounded by `max_attachments`, checked by the header parser.
             buffers: Vec::with_capacity(header.attachments),
             size,
-        });
+        }));
         Ok(None)
     }
 
@@ -181,14 +183,14 @@ impl Decoder {
         if pending.buffers.len() < pending.expected {
             return Ok(None);
         }
-        let Some(Pending {
+        let Some(pending) = self.pending.take() else {
+            return Err(DecodeError::UnexpectedBinary);
+        };
+        let Pending {
             mut packet,
             buffers,
             ..
-        }) = self.pending.take()
-        else {
-            return Err(DecodeError::UnexpectedBinary);
-        };
+        } = *pending;
         let args = match &mut packet.data {
             PacketData::Event(e) => &mut e.args,
             PacketData::Ack(a) => &mut a.args,

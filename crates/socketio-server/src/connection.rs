@@ -286,6 +286,10 @@ impl engineio_server::Handler for Client {
             // Done: its held packets go through as if they arrived now (in order; one of them
             // may start another CONNECT, which then holds the rest).
             let done = self.pending.remove(index);
+            if self.pending.is_empty() {
+                // Connections rarely connect again: keep nothing for it.
+                self.pending = Vec::new();
+            }
             for packet in done.backlog {
                 self.on_packet(packet);
             }

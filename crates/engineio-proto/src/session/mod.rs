@@ -698,8 +698,9 @@ impl<R: Role> Session<R> {
         }
     }
 
-    /// Frees the capacity of internal queues that are empty.
-    fn release_idle_buffers(&mut self) {
+    /// Frees the capacity of internal queues that are empty (it also happens at each heartbeat):
+    /// a driver calls it when the session has been quiet for a while.
+    pub fn release_idle_buffers(&mut self) {
         fn release<T>(queue: &mut VecDeque<T>) {
             if queue.is_empty() && queue.capacity() > 0 {
                 *queue = VecDeque::new();
