@@ -632,12 +632,14 @@ impl Chat {
         channels
     }
 
+    // The lists describe this server's state: with several servers (`--redis`), each tells only
+    // its own clients, instead of every server overwriting the others' lists.
     fn publish_users(&self) {
-        let _ = self.io.emit("users", &(self.users(),));
+        let _ = self.io.local().emit("users", &(self.users(),));
     }
 
     fn publish_channels(&self) {
-        let _ = self.io.emit("channels", &(self.channels(),));
+        let _ = self.io.local().emit("channels", &(self.channels(),));
     }
 }
 

@@ -9,6 +9,7 @@
 //! ```text
 //! cargo run -p chat                      # http://127.0.0.1:3000
 //! cargo run -p chat -- --port 8080 --host 0.0.0.0
+//! cargo run -p chat -- --port 3001 --redis redis://127.0.0.1:6379/   # one of several servers
 //! RUST_LOG=chat=debug,socketio_server=debug cargo run -p chat
 //! ```
 //!
@@ -27,10 +28,12 @@ use axum::routing::get;
 use socketio_server::Server;
 use tracing_subscriber::EnvFilter;
 
-const USAGE: &str = "usage: chat [--host ADDR] [--port PORT]
+const USAGE: &str = "usage: chat [--host ADDR] [--port PORT] [--redis URL]
 
   --host ADDR   address to listen on (default 127.0.0.1)
   --port PORT   port to listen on (default 3000; 0 picks a free one)
+  --redis URL   share channel messages with the other chat servers on this Redis
+                (e.g. redis://127.0.0.1:6379/; compatible with @socket.io/redis-adapter)
 
 Logging: RUST_LOG (default \"chat=info,socketio_server=info\"), e.g.
   RUST_LOG=chat=debug,socketio_server=debug,engineio_server=debug";
@@ -40,6 +43,7 @@ Logging: RUST_LOG (default \"chat=info,socketio_server=info\"), e.g.
 struct Options {
     host: IpAddr,
     port: u16,
+    redis: Option<String>,
 }
 
 impl Options {
@@ -47,6 +51,7 @@ impl Options {
         let mut options = Options {
             host: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 3000,
+            redis: None,
         };
         while let Some(arg) = args.next() {
             let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
@@ -61,8 +66,7 @@ impl Options {
                         .parse()
                         .map_err(|e| format!("--port: {e}"))?;
                 }
-                // Scaling out (a `--redis URL` flag) goes here: it would pick the adapter in
-                // `socket_server`, and nothing else changes.
+                "--redis" => options.redis = Some(value("--redis")?),
                 "-h" | "--help" => return Err(String::new()),
                 other => return Err(format!("unknown argument {other:?}")),
             }
@@ -71,10 +75,18 @@ impl Options {
     }
 }
 
-/// The Socket.IO server. Several servers behind a load balancer would share an adapter here
-/// (`Server::builder().adapter(…)`); one server keeps everything in memory.
-fn socket_server(_options: &Options) -> Server {
-    Server::builder().build()
+/// The Socket.IO server. With `--redis`, several servers behind a load balancer share channel
+/// messages, joins, leaves and typing notices through Redis; each keeps its own user list and
+/// history. Alone, it keeps everything in memory.
+fn socket_server(options: &Options) -> Result<Server, String> {
+    let builder = Server::builder();
+    let Some(url) = &options.redis else {
+        return Ok(builder.build());
+    };
+    let redis = socketio_redis::RedisAdapter::new(url, socketio_redis::RedisConfig::default())
+        .map_err(|e| format!("--redis: {e}"))?;
+    tracing::info!("sharing messages with the other servers through {url}");
+    Ok(builder.adapter(redis.factory()).build())
 }
 
 #[tokio::main]
@@ -112,7 +124,7 @@ async fn main() -> ExitCode {
 
 async fn run(options: Options) -> Result<(), String> {
     let assets = assets::Assets::load().map_err(|e| e.to_string())?;
-    let io = socket_server(&options);
+    let io = socket_server(&options)?;
     chat::Chat::attach(&io);
 
     let app = Router::new()
@@ -165,6 +177,9 @@ mod tests {
         assert_eq!(custom.port, 0);
         assert!(custom.host.is_ipv6());
         assert!(parse(&["--port"]).is_err());
+        let clustered = parse(&["--redis", "redis://127.0.0.1:6379/"]).unwrap();
+        assert_eq!(clustered.redis.as_deref(), Some("redis://127.0.0.1:6379/"));
+        assert!(parse(&["--redis"]).is_err());
         assert!(parse(&["--port", "x"]).is_err());
         assert!(parse(&["--what"]).is_err());
     }
