@@ -194,6 +194,21 @@ pub trait Adapter: Send + Sync + 'static {
         Box::pin(async { 1 })
     }
 
+    /// Connection state recovery with offsets the cluster assigns (Redis stream entry ids):
+    /// when true, a broadcast that is neither `local` nor volatile (and a socket's own emit,
+    /// with recovery on) goes to [`broadcast_recorded`](Adapter::broadcast_recorded) instead
+    /// of being delivered here first.
+    fn assigns_offsets(&self) -> bool {
+        false
+    }
+
+    /// With [`assigns_offsets`](Adapter::assigns_offsets): publishes `event` with `args` (one
+    /// argument per element) to the cluster, then delivers it to this server's matching
+    /// sockets with the offset the cluster gave as last argument
+    /// ([`LocalNamespace::broadcast`] with `options`), or without one when the cluster cannot
+    /// be reached. Deliveries keep the order of the calls.
+    fn broadcast_recorded(&self, _event: &str, _args: Args, _options: &BroadcastOptions) {}
+
     /// Connection state recovery: the offset of the next recorded packet, or `None` when this
     /// adapter does not record packets (then no packet carries an offset and no session can be
     /// recovered).
@@ -231,6 +246,30 @@ pub struct PersistedSession {
     pub rooms: Vec<Room>,
     /// The socket's data (see `Socket::set_data`).
     pub data: Option<Box<dyn Any + Send + Sync>>,
+}
+
+impl PersistedSession {
+    /// A session's state, for an adapter that keeps sessions elsewhere (Redis…).
+    pub fn new(
+        sid: Room,
+        pid: Room,
+        rooms: Vec<Room>,
+        data: Option<Box<dyn Any + Send + Sync>>,
+    ) -> Self {
+        Self {
+            sid,
+            pid,
+            rooms,
+            data,
+        }
+    }
+}
+
+impl RestoredSession {
+    /// A recovered session and the packets it missed, encoded for its connection.
+    pub fn new(session: PersistedSession, missed: Vec<Encoded>) -> Self {
+        Self { session, missed }
+    }
 }
 
 impl std::fmt::Debug for PersistedSession {

@@ -140,6 +140,30 @@ impl LocalNamespace {
         Some(operator)
     }
 
+    /// The connection state recovery settings of the server, when it recovers sessions.
+    pub fn recovery(&self) -> Option<crate::RecoveryConfig> {
+        self.namespace()
+            .and_then(|ns| ns.server().config().connection_state_recovery)
+    }
+
+    /// Encodes `event` with `args` for this namespace with the server's parser, e.g. a missed
+    /// packet to replay to a recovered session.
+    ///
+    /// # Errors
+    ///
+    /// When the arguments cannot be encoded or the event name is reserved.
+    pub fn encode_event<T: ?Sized + Serialize>(
+        &self,
+        event: &str,
+        args: &T,
+    ) -> Result<socketio_proto::Encoded, EmitError> {
+        let parser = self
+            .namespace()
+            .map(|ns| ns.server().config().parser)
+            .unwrap_or_default();
+        Ok(parser.encode_event(&self.name, event, args, None)?)
+    }
+
     /// Whether a local socket is in `room` (Node's `adapter.rooms.has(room)`; a socket id counts).
     pub fn has_room(&self, room: &str) -> bool {
         self.namespace()

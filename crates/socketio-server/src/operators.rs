@@ -144,6 +144,18 @@ impl BroadcastOperator {
     pub fn emit<T: ?Sized + Serialize>(&self, event: &str, args: &T) -> Result<(), EmitError> {
         let parser = self.ns.server().config().parser;
         let adapter = self.ns.adapter();
+        if !self.local && !self.volatile && adapter.assigns_offsets() {
+            // The cluster gives the offset (a Redis stream entry id): the adapter publishes
+            // first, then delivers here with it, as Node's ClusterAdapter does.
+            if socketio_proto::is_reserved_event(event) {
+                return Err(
+                    socketio_proto::EncodeError::ReservedEventName(event.to_owned()).into(),
+                );
+            }
+            let args = socketio_proto::Args::new(socketio_proto::Parser::Json, args)?;
+            adapter.broadcast_recorded(event, args, &self.options());
+            return Ok(());
+        }
         // Connection state recovery: every packet that is not volatile carries an offset as its
         // last argument and is recorded, as in Node.
         let offset = if self.volatile {
