@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use socketio_proto::{Encoded, Parser};
 use socketio_server::{
     AckSink, Adapter, AdapterError, AdapterFuture, Args, BroadcastOptions, LocalNamespace,
-    RemoteSocketData, Room, ServerAck,
+    PersistedSession, RemoteSocketData, RestoredSession, Room, ServerAck,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -35,12 +35,42 @@ pub trait Transport: Send + Sync + 'static {
     /// The namespace closes: stop receiving its messages.
     fn close(&self) {}
 
+    /// Whether the backend gives each published broadcast an offset (a Redis stream entry id)
+    /// that connection state recovery can resume from.
+    fn assigns_offsets(&self) -> bool {
+        false
+    }
+
+    /// Publishes `message`, then calls `then` with the offset the backend gave it (`None` when
+    /// publishing failed), in publishing order.
+    fn publish_then(&self, message: Message, then: Box<dyn FnOnce(Option<String>) + Send>) {
+        self.publish(message);
+        then(None);
+    }
+
+    /// Keeps a disconnected session (`{sid, pid, rooms, data}`) for `ttl`.
+    fn persist_session(&self, _session: Value, _ttl: Duration) {}
+
+    /// Takes the session `pid` and the broadcasts published after `offset` (with their
+    /// offsets), or `None` when the session or the offset is unknown.
+    fn restore_session(
+        &self,
+        _pid: &str,
+        _offset: &str,
+    ) -> AdapterFuture<'_, Option<StoredSession>> {
+        Box::pin(async { None })
+    }
+
     /// A room came to exist on this server (a backend with a channel per room subscribes).
     fn room_created(&self, _room: &str) {}
 
     /// A room no longer exists on this server.
     fn room_deleted(&self, _room: &str) {}
 }
+
+/// A session kept by a backend (`{sid, pid, rooms, data}`) and the broadcasts published after
+/// the client's offset, each with its own offset.
+pub type StoredSession = (Value, Vec<(Message, String)>);
 
 /// Heartbeat settings (Node's `ClusterAdapterWithHeartbeat` options).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -232,6 +262,13 @@ impl ClusterAdapter {
     /// this server itself and of other namespaces are ignored; work that waits (local
     /// acknowledgements, fetches) runs in tasks.
     pub fn handle(&self, message: Message) {
+        self.handle_at(message, None);
+    }
+
+    /// [`handle`](ClusterAdapter::handle) for a message the backend gave an offset (a stream
+    /// entry id): a broadcast is delivered with it as last argument when the server recovers
+    /// sessions (Node's `addOffsetIfNecessary`).
+    pub fn handle_at(&self, message: Message, offset: Option<String>) {
         if message.uid == self.uid {
             return;
         }
@@ -261,9 +298,14 @@ impl ClusterAdapter {
                 opts,
                 request_id: None,
             } => {
-                let Some(packet) = EventPacket::from_value(&packet) else {
+                let Some(mut packet) = EventPacket::from_value(&packet) else {
                     return;
                 };
+                if let Some(offset) = offset {
+                    if !opts.volatile && ns.recovery().is_some() {
+                        packet.args.push(Value::Str(offset));
+                    }
+                }
                 if let Err(error) =
                     ns.broadcast(&packet.event, &packet.args[..], &opts.to_options())
                 {
@@ -587,6 +629,134 @@ impl Adapter for ClusterAdapter {
 
     fn room_deleted(&self, room: &Room) {
         self.transport.room_deleted(room);
+    }
+
+    fn assigns_offsets(&self) -> bool {
+        self.transport.assigns_offsets() && self.ns.get().is_some_and(|ns| ns.recovery().is_some())
+    }
+
+    fn broadcast_recorded(&self, event: &str, args: Args, options: &BroadcastOptions) {
+        let Some(ns) = self.ns.get().cloned() else {
+            return;
+        };
+        let Some(args) = crate::packet::args_to_values(&args) else {
+            return;
+        };
+        let packet = EventPacket {
+            nsp: ns.name().to_owned(),
+            event: event.to_owned(),
+            args,
+        };
+        let message = self.message(Body::Broadcast {
+            packet: packet.to_value(),
+            opts: Opts::from_options(options),
+            request_id: None,
+        });
+        let options = options.clone();
+        self.transport.publish_then(
+            message,
+            Box::new(move |offset| {
+                let mut args = packet.args;
+                args.extend(offset.map(Value::Str));
+                if let Err(error) = ns.broadcast(&packet.event, &args[..], &options) {
+                    tracing::debug!(%error, "broadcast not delivered");
+                }
+            }),
+        );
+    }
+
+    fn persist_session(&self, session: PersistedSession) {
+        let Some(ttl) = self
+            .ns
+            .get()
+            .and_then(LocalNamespace::recovery)
+            .map(|r| r.max_disconnection_duration)
+        else {
+            return;
+        };
+        let data = session
+            .data
+            .as_ref()
+            .and_then(|data| data.downcast_ref::<serde_json::Value>())
+            .map_or(Value::Null, Value::from);
+        let value = Value::map([
+            ("sid", Value::str(session.sid.to_string())),
+            ("pid", Value::str(session.pid.to_string())),
+            (
+                "rooms",
+                Value::Array(
+                    session
+                        .rooms
+                        .iter()
+                        .map(|r| Value::str(r.to_string()))
+                        .collect(),
+                ),
+            ),
+            ("data", data),
+        ]);
+        self.transport.persist_session(value, ttl);
+    }
+
+    fn restore_session(
+        &self,
+        pid: &str,
+        offset: &str,
+    ) -> AdapterFuture<'_, Result<Option<RestoredSession>, AdapterError>> {
+        let pid = pid.to_owned();
+        let offset = offset.to_owned();
+        Box::pin(async move {
+            let Some(ns) = self.ns.get() else {
+                return Ok(None);
+            };
+            let Some((session, entries)) = self.transport.restore_session(&pid, &offset).await
+            else {
+                return Ok(None);
+            };
+            let Some(sid) = session.get("sid").and_then(Value::as_str) else {
+                return Ok(None);
+            };
+            let rooms = strings(session.get("rooms"));
+            let data = session
+                .get("data")
+                .map(Value::to_json)
+                .filter(|d| !d.is_null())
+                .map(|d| Box::new(d) as Box<dyn std::any::Any + Send + Sync>);
+            let mut missed = Vec::new();
+            for (message, id) in entries {
+                if message.nsp != ns.name() {
+                    continue;
+                }
+                let Body::Broadcast {
+                    packet,
+                    opts,
+                    request_id: None,
+                } = message.body
+                else {
+                    continue;
+                };
+                // Node's shouldIncludePacket.
+                let included = (opts.rooms.is_empty()
+                    || rooms.iter().any(|r| opts.rooms.contains(r)))
+                    && rooms.iter().all(|r| !opts.except.contains(r));
+                let Some(mut packet) = EventPacket::from_value(&packet) else {
+                    continue;
+                };
+                if !included {
+                    continue;
+                }
+                packet.args.push(Value::Str(id));
+                if let Ok(encoded) = ns.encode_event(&packet.event, &packet.args[..]) {
+                    missed.push(encoded);
+                }
+            }
+            let session = PersistedSession::new(
+                Room::from(sid),
+                Room::from(pid.as_str()),
+                rooms.into_iter().map(Room::from).collect(),
+                data,
+            );
+            Ok(Some(RestoredSession::new(session, missed)))
+        })
     }
 
     fn broadcast(&self, packet: &Encoded, options: &BroadcastOptions) {

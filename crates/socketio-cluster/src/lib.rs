@@ -22,6 +22,6 @@ pub mod message;
 pub mod packet;
 pub mod value;
 
-pub use engine::{ClusterAdapter, ClusterConfig, Heartbeat, Transport, random_id};
+pub use engine::{ClusterAdapter, ClusterConfig, Heartbeat, StoredSession, Transport, random_id};
 pub use message::{Body, Message, Opts};
 pub use value::Value;

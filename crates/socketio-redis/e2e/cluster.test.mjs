@@ -17,7 +17,7 @@ import {
   OWN_REDIS_PORT, REDIS_URL, WAIT, call, children, client, cluster, got, sleep, stop, waitFor,
 } from "./lib.mjs";
 
-for (const mode of ["classic", "sharded"])
+for (const mode of ["classic", "sharded", "streams"])
 test(`mixed cluster (${mode}): broadcasts, rooms, acks, fetchSockets, socketsJoin/Leave, serverSideEmit, disconnectSockets${mode === "classic" ? ", emitter" : ""}`, async (t) => {
   const key = `e2e-${randomBytes(4).toString("hex")}`;
   const { servers, clients } = await cluster(REDIS_URL, key, mode);
@@ -141,6 +141,50 @@ test(`mixed cluster (${mode}): broadcasts, rooms, acks, fetchSockets, socketsJoi
       assert.ok(c.connected);
     }
   });
+});
+
+test("streams: connection state recovery across nodes, Rust and Node alike", async (t) => {
+  const key = `csr-${randomBytes(4).toString("hex")}`;
+  const { servers, clients } = await cluster(REDIS_URL, key, "streams");
+  const [sender] = clients;
+  t.after(() => {
+    for (const c of clients) c.close();
+    for (const s of servers) stop(s);
+  });
+  // From each kind of node to each other kind: Rust -> Node, Node -> Rust, Rust -> Rust.
+  for (const [from, to] of [[0, 2], [2, 1], [0, 1]]) {
+    const tag = `${servers[from].name}->${servers[to].name}`;
+    const first = await client(servers[from], `first ${tag}`);
+    await call(first, "join", `room ${tag}`);
+    await call(sender, "broadcast", { data: `before ${tag}` });
+    await got(first, `before ${tag}`);
+    const { _pid: pid, _lastOffset: offset, id } = first;
+    assert.ok(pid && offset, `recovery is on (${tag}): pid ${pid}, offset ${offset}`);
+    // A transport loss (not a disconnect()): the session is kept for recovery.
+    first.io.engine.close();
+    await waitFor(`${tag}: the server saw it go`, async () =>
+      !(await call(sender, "fetch", {})).some((s) => s.id === id));
+    await call(sender, "broadcast", { data: `missed ${tag}` });
+    await call(sender, "broadcast", { rooms: [`room ${tag}`], data: `missed in room ${tag}` });
+    await call(sender, "broadcast", { rooms: ["elsewhere"], data: `not for it ${tag}` });
+    await call(sender, "broadcast", { except: [`room ${tag}`], data: `excluded ${tag}` });
+
+    const second = await client(servers[to], `second ${tag}`, { autoConnect: false });
+    second._pid = pid;
+    second._lastOffset = offset;
+    const connected = new Promise((resolve) => second.once("connect", resolve));
+    second.connect();
+    await connected;
+    t.after(() => second.close());
+    assert.equal(second.recovered, true, `${tag}: recovered`);
+    assert.equal(second.id, id, `${tag}: same socket id`);
+    await got(second, `missed ${tag}`);
+    await got(second, `missed in room ${tag}`);
+    assert.deepEqual(second.news, [`missed ${tag}`, `missed in room ${tag}`]);
+    // Its rooms came back with it.
+    const inRoom = await call(sender, "fetch", { rooms: [`room ${tag}`] });
+    assert.deepEqual(inRoom.map((s) => s.id), [id]);
+  }
 });
 
 test("Redis restart mid-traffic: local delivery never stops, the cluster recovers by itself", async (t) => {

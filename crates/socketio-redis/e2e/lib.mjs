@@ -51,7 +51,7 @@ function started(child, name) {
 export function startRust(url, key, name, mode) {
   assert.ok(BIN, "CLUSTER_NODE_BIN must name the built examples/cluster_node binary");
   const args = ["--redis", url, "--key", key, "--name", name];
-  if (mode === "sharded") args.push("--sharded");
+  if (mode !== "classic") args.push(`--${mode}`);
   return started(spawn(BIN, args), name);
 }
 
@@ -68,12 +68,14 @@ export async function client(server, label, options = {}) {
   const socket = connect(`http://127.0.0.1:${server.port}`, {
     transports: ["websocket"],
     reconnection: false,
+    forceNew: true,
     ...options,
   });
   socket.label = label;
   socket.news = [];
   socket.on("news", (data) => socket.news.push(data));
   socket.on("ask", (data, cb) => cb({ client: label, data }));
+  if (options.autoConnect === false) return socket;
   await new Promise((resolve, reject) => {
     socket.once("connect", resolve);
     socket.once("connect_error", reject);

@@ -1,9 +1,11 @@
 // One Node socket.io server of the mixed cluster, with the official @socket.io/redis-adapter
 // and the same control events as examples/cluster_node.rs.
-// Usage: node node-server.mjs <redis-url> <key> <name> [classic|sharded]; prints "LISTENING <port>".
+// Usage: node node-server.mjs <redis-url> <key> <name> [classic|sharded|streams]; prints
+// "LISTENING <port>". With streams, connection state recovery is on.
 import { createServer } from "node:http";
 import { Server } from "socket.io";
 import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
+import { createAdapter as createStreamsAdapter } from "@socket.io/redis-streams-adapter";
 import { Redis } from "ioredis";
 
 const [url, key, name, mode = "classic"] = process.argv.slice(2);
@@ -13,10 +15,20 @@ pub.on("error", () => {});
 sub.on("error", () => {});
 
 const httpServer = createServer();
-const adapter = mode === "sharded"
-  ? createShardedAdapter(pub, sub, { channelPrefix: key })
-  : createAdapter(pub, sub, { key, requestsTimeout: 3000 });
-const io = new Server(httpServer, { adapter });
+const adapter = {
+  classic: () => createAdapter(pub, sub, { key, requestsTimeout: 3000 }),
+  sharded: () => createShardedAdapter(pub, sub, { channelPrefix: key }),
+  streams: () => createStreamsAdapter(pub, {
+    streamName: key,
+    channelPrefix: key,
+    sessionKeyPrefix: `${key}:session:`,
+    blockTimeInMs: 1000,
+  }),
+}[mode]();
+const io = new Server(httpServer, {
+  adapter,
+  ...(mode === "streams" ? { connectionStateRecovery: { maxDisconnectionDuration: 60_000 } } : {}),
+});
 
 const select = (req) => {
   let op = io.to(req.rooms ?? []);

@@ -6,7 +6,9 @@
 //! cargo run -p socketio-redis --example cluster_node -- --redis redis://127.0.0.1:6379/ --key socket.io --name rust-1
 //! ```
 //!
-//! With `--sharded`, the sharded adapter (`createShardedAdapter`; `--key` is the channel prefix).
+//! With `--sharded`, the sharded adapter (`createShardedAdapter`; `--key` is the channel prefix);
+//! with `--streams`, the Redis Streams adapter (`--key` names the stream, the channels and the
+//! session keys) and connection state recovery.
 //!
 //! It prints `LISTENING <port>` once it serves (port 0 by default: the system picks).
 
@@ -16,8 +18,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use socketio_redis::{RedisAdapter, RedisConfig, ShardedConfig, ShardedRedisAdapter};
-use socketio_server::{Ack, Data, Server, Socket};
+use socketio_redis::{
+    RedisAdapter, RedisConfig, ShardedConfig, ShardedRedisAdapter, StreamsAdapter, StreamsConfig,
+};
+use socketio_server::{Ack, Data, RecoveryConfig, Server, Socket};
 
 fn arg(name: &str, default: &str) -> String {
     let args: Vec<String> = std::env::args().collect();
@@ -53,6 +57,15 @@ async fn main() -> std::io::Result<()> {
     let builder = if std::env::args().any(|a| a == "--sharded") {
         let config = ShardedConfig::default().channel_prefix(key);
         builder.adapter(ShardedRedisAdapter::new(&url, config).unwrap().factory())
+    } else if std::env::args().any(|a| a == "--streams") {
+        let config = StreamsConfig::default()
+            .stream_name(key.clone())
+            .channel_prefix(key.clone())
+            .session_key_prefix(format!("{key}:session:"))
+            .block_time(Duration::from_secs(1));
+        builder
+            .connection_state_recovery(RecoveryConfig::default())
+            .adapter(StreamsAdapter::new(&url, config).unwrap().factory())
     } else {
         builder.adapter(
             RedisAdapter::new(&url, RedisConfig::default().key(key))

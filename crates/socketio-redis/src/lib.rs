@@ -5,6 +5,8 @@
 //!   `fetchSockets`, `socketsJoin` / `socketsLeave`, `disconnectSockets`, `serverSideEmit`;
 //! - [`ShardedRedisAdapter`]: its sharded mode (`createShardedAdapter`, Redis 7 `SPUBLISH` /
 //!   `SSUBSCRIBE`, Node's `ClusterAdapter` messages), static or dynamic subscriptions;
+//! - [`StreamsAdapter`]: npm `@socket.io/redis-streams-adapter` (Redis Streams), with connection
+//!   state recovery across servers;
 //! - [`Emitter`]: npm `@socket.io/redis-emitter`: a process that is not a server emits to the
 //!   clients of the cluster.
 //!
@@ -22,7 +24,9 @@ mod adapter;
 pub mod codec;
 mod emitter;
 mod sharded;
+mod streams;
 
 pub use adapter::{RedisAdapter, RedisConfig, RedisStats};
 pub use emitter::{Emitter, EmitterError};
 pub use sharded::{ShardedConfig, ShardedRedisAdapter, SubscriptionMode};
+pub use streams::{StreamsAdapter, StreamsConfig, stream_name};

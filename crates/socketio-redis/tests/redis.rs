@@ -11,7 +11,8 @@ use std::time::Duration;
 use serde_json::json;
 use socketio_client::{Client, Data};
 use socketio_redis::{
-    RedisAdapter, RedisConfig, ShardedConfig, ShardedRedisAdapter, SubscriptionMode,
+    RedisAdapter, RedisConfig, ShardedConfig, ShardedRedisAdapter, StreamsAdapter, StreamsConfig,
+    SubscriptionMode,
 };
 use socketio_server as server;
 use tokio::net::TcpListener;
@@ -44,6 +45,16 @@ async fn sharded_node(
     parser: server::Parser,
 ) -> (server::Server, String, ShardedRedisAdapter) {
     let redis = ShardedRedisAdapter::new(url, config).unwrap();
+    let (io, url) = node_with(redis.factory(), parser).await;
+    (io, url, redis)
+}
+
+async fn streams_node(
+    url: &str,
+    config: StreamsConfig,
+    parser: server::Parser,
+) -> (server::Server, String, StreamsAdapter) {
+    let redis = StreamsAdapter::new(url, config).unwrap();
     let (io, url) = node_with(redis.factory(), parser).await;
     (io, url, redis)
 }
@@ -165,6 +176,19 @@ async fn cluster_operations_over_sharded_redis() {
         let (b, url_b, _rb) = sharded_node(&redis_url(), config, server::Parser::Msgpack).await;
         cluster_operations(a, url_a, b, url_b).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Redis on 127.0.0.1:6379 (or REDIS_URL): scripts/test-all provides it"]
+async fn cluster_operations_over_redis_streams() {
+    let key = unique_key("streams");
+    let config = StreamsConfig::default()
+        .stream_name(key.clone())
+        .channel_prefix(key.clone())
+        .block_time(Duration::from_millis(500));
+    let (a, url_a, _ra) = streams_node(&redis_url(), config.clone(), server::Parser::Json).await;
+    let (b, url_b, _rb) = streams_node(&redis_url(), config, server::Parser::Msgpack).await;
+    cluster_operations(a, url_a, b, url_b).await;
 }
 
 async fn cluster_operations(a: server::Server, url_a: String, b: server::Server, url_b: String) {
