@@ -5,7 +5,8 @@
 // - "bcast": "msg" with the event's arguments goes to the room "all", the sender included.
 // Default settings (ws engine, pingInterval 25 s, pingTimeout 20 s, both transports).
 //
-//   node bench/node/server.js --port 3000 [--host 127.0.0.1]
+//   node bench/node/server.js --port 3000 [--host 127.0.0.1] [--redis URL --key K]
+// With --redis, one server of a cluster over Redis (the official @socket.io/redis-adapter).
 "use strict";
 
 const http = require("node:http");
@@ -13,10 +14,14 @@ const { Server } = require("socket.io");
 
 let port = 3000;
 let host = "127.0.0.1";
+let redis = null;
+let key = "socket.io";
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   if (argv[i] === "--port") port = Number(argv[++i]);
   else if (argv[i] === "--host") host = argv[++i];
+  else if (argv[i] === "--redis") redis = argv[++i];
+  else if (argv[i] === "--key") key = argv[++i];
   else if (argv[i] === "--reuseport") {
     console.error("--reuseport is not supported by the Node server");
     process.exit(2);
@@ -27,7 +32,14 @@ for (let i = 0; i < argv.length; i++) {
 }
 
 const httpServer = http.createServer();
-const io = new Server(httpServer);
+let adapter;
+if (redis) {
+  const { createAdapter } = require("@socket.io/redis-adapter");
+  const { Redis } = require("ioredis");
+  const pub = new Redis(redis);
+  adapter = createAdapter(pub, pub.duplicate(), { key });
+}
+const io = new Server(httpServer, adapter ? { adapter } : {});
 
 io.on("connection", (socket) => {
   socket.join("all");

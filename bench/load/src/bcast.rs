@@ -25,8 +25,11 @@ use crate::ws::{Opcode, WsReader, WsWriter};
 /// What to run.
 #[derive(Debug, Clone)]
 pub struct BcastConfig {
-    /// The server.
+    /// The server (the sender's).
     pub addr: SocketAddr,
+    /// Other servers of the same cluster: the receivers are spread over all servers, in turn,
+    /// so that the latency probes measure delivery through the cluster too.
+    pub also: Vec<SocketAddr>,
     /// Sessions in the room, the sender included.
     pub receivers: usize,
     /// Broadcasts per second (each reaches every receiver).
@@ -61,12 +64,42 @@ impl Shared {
     }
 }
 
+/// Connects the receivers to every server of a cluster, interleaved (server 1, 2, 3, 1, …).
+async fn connect_cluster(config: &BcastConfig) -> (Vec<Session>, usize, f64) {
+    let addrs: Vec<SocketAddr> = std::iter::once(config.addr)
+        .chain(config.also.iter().copied())
+        .collect();
+    let mut per_server = Vec::with_capacity(addrs.len());
+    let (mut failed, mut secs) = (0, 0.0);
+    for (i, addr) in addrs.iter().enumerate() {
+        let n = config.receivers / addrs.len() + usize::from(i < config.receivers % addrs.len());
+        let (sessions, f, s) = proto::connect_many(*addr, &[], n, config.concurrency).await;
+        failed += f;
+        secs += s;
+        per_server.push(sessions.into_iter());
+    }
+    let mut sessions = Vec::with_capacity(config.receivers);
+    loop {
+        let before = sessions.len();
+        for server in &mut per_server {
+            sessions.extend(server.next());
+        }
+        if sessions.len() == before {
+            break;
+        }
+    }
+    (sessions, failed, secs)
+}
+
 /// Runs the scenario; the result is a JSON object (see `docs/BENCHMARKS.md`).
 ///
 /// Must run inside a [`tokio::task::LocalSet`].
 pub async fn run(config: &BcastConfig, phase: PhaseSink<'_>) -> Value {
-    let (mut sessions, connect_failed, connect_secs) =
-        proto::connect_many(config.addr, &[], config.receivers, config.concurrency).await;
+    let (mut sessions, connect_failed, connect_secs) = if config.also.is_empty() {
+        proto::connect_many(config.addr, &[], config.receivers, config.concurrency).await
+    } else {
+        connect_cluster(config).await
+    };
     let connected = sessions.len();
     let shared = Rc::new(Shared {
         base: Instant::now(),

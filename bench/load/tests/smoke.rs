@@ -85,6 +85,7 @@ fn broadcast_reaches_every_receiver() {
     let server = start_server();
     let config = bcast::BcastConfig {
         addr: server.addr,
+        also: Vec::new(),
         receivers: 30,
         rate: 50.0,
         duration: Duration::from_millis(400),

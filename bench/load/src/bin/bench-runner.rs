@@ -11,6 +11,10 @@
 //!              [--socketioxide-bin PATH] [--node-dir DIR] [--out DIR] [--port-base 44100]
 //!              [--bcast-rates 100,300] [--no-pin]
 //! ```
+//!
+//! `--scenarios cluster-bcast-100` (not in the default list: it needs Redis, at
+//! `BENCH_REDIS_URL` or 127.0.0.1:6379) broadcasts across a cluster of three servers of each
+//! implementation sharing Redis.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -240,12 +244,24 @@ fn start_server(
     processes: usize,
     log: &Path,
 ) -> Result<(ServerProcs, u16), String> {
+    start_server_with(options, server, port, processes, log, &[])
+}
+
+/// [`start_server`] with more arguments for the server (`--redis URL --key K`).
+fn start_server_with(
+    options: &Options,
+    server: &str,
+    port: u16,
+    processes: usize,
+    log: &Path,
+    extra: &[String],
+) -> Result<(ServerProcs, u16), String> {
     let mut last = String::new();
     for candidate in port..port.saturating_add(20) {
         if std::net::TcpListener::bind(("127.0.0.1", candidate)).is_err() {
             continue;
         }
-        match start_server_on(options, server, candidate, processes, log) {
+        match start_server_on(options, server, candidate, processes, log, extra) {
             Ok(procs) => return Ok((procs, candidate)),
             Err(e) => last = e,
         }
@@ -259,6 +275,7 @@ fn start_server_on(
     port: u16,
     processes: usize,
     log: &Path,
+    extra: &[String],
 ) -> Result<ServerProcs, String> {
     let mut procs = ServerProcs {
         children: Vec::new(),
@@ -274,7 +291,7 @@ fn start_server_on(
             }
             other => return Err(format!("unknown server {other}")),
         };
-        command.arg("--port").arg(port.to_string());
+        command.arg("--port").arg(port.to_string()).args(extra);
         if processes > 1 {
             command.arg("--reuseport");
         }
@@ -441,7 +458,77 @@ fn run_closed_loop(
             }
         })
         .collect();
-    let mut loadgen = Loadgen::spawn(ctx.options, &args, &ctx.log)?;
+    measure(ctx, &procs, &args, timeout)
+}
+
+/// The Redis of the cluster scenarios (`BENCH_REDIS_URL`, default 127.0.0.1:6379).
+fn redis_url() -> String {
+    std::env::var("BENCH_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".to_owned())
+}
+
+/// `cluster-bcast-<rate>`: three servers of one implementation sharing Redis (ours with
+/// socketio-redis, Node with @socket.io/redis-adapter), the receivers spread over the three,
+/// the sender on the first: every broadcast crosses Redis to reach two thirds of them.
+fn run_cluster_bcast(ctx: &Ctx<'_>, server: &str, rate: f64) -> Result<Metrics, String> {
+    if server == "socketioxide" {
+        return Err(format!(
+            "{SKIPPED}: socketioxide's Redis adapter is not in its benchmark server yet"
+        ));
+    }
+    let url = redis_url();
+    let host = url
+        .trim_start_matches("redis://")
+        .trim_end_matches('/')
+        .to_owned();
+    if std::net::TcpStream::connect(&host).is_err() {
+        return Err(format!("Redis is needed at {url} (BENCH_REDIS_URL)"));
+    }
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let key = format!("bench-{}-{nanos}", std::process::id());
+    let extra = [s("--redis"), url, s("--key"), key];
+    let mut procs = ServerProcs {
+        children: Vec::new(),
+    };
+    let mut ports = Vec::new();
+    for i in 0..3u16 {
+        let (mut started, port) =
+            start_server_with(ctx.options, server, ctx.port + i * 25, 1, &ctx.log, &extra)?;
+        procs.children.append(&mut started.children);
+        ports.push(port);
+    }
+    let z = ctx.sizes;
+    let args = vec![
+        s("bcast"),
+        s("--addr"),
+        format!("127.0.0.1:{}", ports[0]),
+        s("--also"),
+        ports[1..]
+            .iter()
+            .map(|p| format!("127.0.0.1:{p}"))
+            .collect::<Vec<_>>()
+            .join(","),
+        s("--conns"),
+        s(z.bcast_receivers),
+        s("--rate"),
+        s(rate),
+        s("--duration"),
+        s(z.bcast_duration),
+        s("--max-secs"),
+        secs(z.bcast_duration + 400.0),
+    ];
+    measure(ctx, &procs, &args, z.bcast_duration + 300.0)
+}
+
+/// Runs the load generator against servers already started and collects the metrics.
+fn measure(
+    ctx: &Ctx<'_>,
+    procs: &ServerProcs,
+    args: &[String],
+    timeout: f64,
+) -> Result<Metrics, String> {
+    let mut loadgen = Loadgen::spawn(ctx.options, args, &ctx.log)?;
     let timeout = Duration::from_secs_f64(timeout);
     loadgen.wait("measure-start", timeout)?;
     let cpu0 = procs.cpu_seconds();
@@ -647,6 +734,13 @@ fn run_scenario(ctx: &Ctx<'_>, scenario: &str, server: &str) -> Result<Metrics, 
         "echo-1000" => closed("echo", z.echo_large, &[]),
         "polling-1000" => closed("polling", z.polling, &[]),
         "binary-4k" => closed("binary", z.binary_conns, &[s("--binary"), s(4096)]),
+        other if other.starts_with("cluster-bcast-") => {
+            let rate = other
+                .trim_start_matches("cluster-bcast-")
+                .parse::<f64>()
+                .map_err(|_| format!("unknown scenario {other}"))?;
+            run_cluster_bcast(ctx, server, rate)
+        }
         other => {
             let Some(rate) = other
                 .strip_prefix("bcast-")
@@ -708,7 +802,7 @@ fn rows(scenario: &str) -> &'static [(&'static str, &'static str, bool)] {
                 false,
             ),
         ]
-    } else if scenario.starts_with("bcast") {
+    } else if scenario.starts_with("bcast") || scenario.starts_with("cluster-bcast") {
         &[
             ("deliveries_per_s", "deliveries/s", true),
             ("send_rate", "broadcasts/s sent", true),

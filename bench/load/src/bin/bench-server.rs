@@ -6,7 +6,11 @@
 //!
 //! ```text
 //! cargo run --release -p bench --bin bench-server -- --port 3000 [--host 127.0.0.1] [--reuseport]
+//!     [--redis redis://127.0.0.1:6379/ --key socket.io]
 //! ```
+//!
+//! With `--redis`, the server is one of a cluster over Redis (`socketio-redis`, the channels of
+//! `@socket.io/redis-adapter` with prefix `--key`).
 //!
 //! Default settings otherwise (pingInterval 25 s, pingTimeout 20 s, both transports). Once
 //! listening it prints `listening on <address>` (with the port chosen when `--port 0`).
@@ -33,7 +37,7 @@ impl Serialize for Spread {
 
 fn usage(message: &str) -> std::io::Error {
     std::io::Error::other(format!(
-        "{message}; usage: bench-server --port N [--host 127.0.0.1] [--reuseport]"
+        "{message}; usage: bench-server --port N [--host 127.0.0.1] [--reuseport] [--redis URL --key K]"
     ))
 }
 
@@ -42,6 +46,8 @@ async fn main() -> std::io::Result<()> {
     let mut port: Option<u16> = None;
     let mut host: IpAddr = [127, 0, 0, 1].into();
     let mut reuseport = false;
+    let mut redis: Option<String> = None;
+    let mut key = "socket.io".to_owned();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -59,12 +65,22 @@ async fn main() -> std::io::Result<()> {
                     .ok_or_else(|| usage("--host needs an IP address"))?;
             }
             "--reuseport" => reuseport = true,
+            "--redis" => redis = Some(args.next().ok_or_else(|| usage("--redis needs a URL"))?),
+            "--key" => key = args.next().ok_or_else(|| usage("--key needs a value"))?,
             other => return Err(usage(&format!("unknown argument {other:?}"))),
         }
     }
     let port = port.ok_or_else(|| usage("--port is required"))?;
 
-    let io = Server::new();
+    let io = match redis {
+        Some(url) => {
+            let config = socketio_redis::RedisConfig::default().key(key);
+            let redis = socketio_redis::RedisAdapter::new(&url, config)
+                .map_err(|e| usage(&format!("--redis: {e}")))?;
+            Server::builder().adapter(redis.factory()).build()
+        }
+        None => Server::new(),
+    };
     io.on_connection(|socket: Socket| async move {
         socket.join("all");
         socket.on("echo", |RawArgs(args): RawArgs, ack: Ack| async move {

@@ -4,6 +4,7 @@
 //! loadgen echo    --addr 127.0.0.1:3000 [--conns 100] [--warmup 2] [--duration 10] [--payload 64]
 //! loadgen binary  --addr … [--conns 100] [--binary 4096] [--warmup 2] [--duration 10]
 //! loadgen bcast   --addr … [--conns 10000] [--rate 100] [--duration 10] [--probes 100] [--batch-ms 100]
+//!                 [--also ADDR,ADDR]   (servers of one cluster: receivers spread over all of them)
 //! loadgen polling --addr … [--conns 1000] [--warmup 2] [--duration 10]
 //! loadgen idle    --addr … [--conns 10000] [--source 127.0.0.2,127.0.0.3] [--hold 30]
 //! common: [--concurrency 200] [--max-secs 300]
@@ -24,6 +25,7 @@ use tokio::io::AsyncBufReadExt;
 struct Args {
     scenario: String,
     addr: SocketAddr,
+    also: Vec<SocketAddr>,
     conns: Option<usize>,
     warmup: f64,
     duration: f64,
@@ -45,6 +47,7 @@ fn parse() -> Result<Args, String> {
     let mut args = Args {
         scenario,
         addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
+        also: Vec::new(),
         conns: None,
         warmup: 2.0,
         duration: 10.0,
@@ -76,6 +79,13 @@ fn parse() -> Result<Args, String> {
             "--hold" => args.hold = value.parse().map_err(|_| bad(()))?,
             "--concurrency" => args.concurrency = value.parse().map_err(|_| bad(()))?,
             "--max-secs" => args.max_secs = value.parse().map_err(|_| bad(()))?,
+            "--also" => {
+                args.also = value
+                    .split(',')
+                    .map(str::parse)
+                    .collect::<Result<_, _>>()
+                    .map_err(|_| bad(()))?;
+            }
             "--source" => {
                 args.sources = value
                     .split(',')
@@ -86,7 +96,7 @@ fn parse() -> Result<Args, String> {
             other => return Err(format!("unknown flag {other}")),
         }
     }
-    if !args.addr.ip().is_loopback() {
+    if !args.addr.ip().is_loopback() || args.also.iter().any(|a| !a.ip().is_loopback()) {
         return Err("the load generator only targets loopback addresses (127.0.0.0/8, ::1)".into());
     }
     if args.sources.iter().any(|ip| !ip.is_loopback()) {
@@ -120,6 +130,7 @@ async fn run(args: Args) -> Result<Value, String> {
         "bcast" => {
             let config = bcast::BcastConfig {
                 addr: args.addr,
+                also: args.also.clone(),
                 receivers: args.conns.unwrap_or(10_000),
                 rate: args.rate,
                 duration: secs(args.duration),
