@@ -138,6 +138,9 @@ impl ClusterConfig {
 /// answering many times).
 const RESPONSE_QUEUE: usize = 1024;
 
+/// Most servers tracked by heartbeats.
+const MAX_NODES: usize = 4096;
+
 struct AckRequest {
     acks: AckSink,
     counts: mpsc::Sender<u64>,
@@ -274,7 +277,15 @@ impl ClusterAdapter {
         }
         if self.config.heartbeat.is_some() && !message.uid.is_empty() && message.uid != EMITTER_UID
         {
-            lock(&self.nodes).insert(message.uid.clone(), Instant::now());
+            let mut nodes = lock(&self.nodes);
+            // Many uids at once (servers restarting in a loop): forget the silent ones first.
+            if nodes.len() >= MAX_NODES && !nodes.contains_key(&message.uid) {
+                let timeout = self.config.heartbeat.unwrap_or_default().timeout;
+                nodes.retain(|_, seen| seen.elapsed() <= timeout);
+            }
+            if nodes.len() < MAX_NODES || nodes.contains_key(&message.uid) {
+                nodes.insert(message.uid.clone(), Instant::now());
+            }
         }
         if message.nsp != self.nsp() {
             return;

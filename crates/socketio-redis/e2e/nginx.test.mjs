@@ -60,7 +60,8 @@ ${servers.map((s) => `    server 127.0.0.1:${s.port};`).join("\n")}
   }
 }
 `);
-  const proxy = spawn(nginx, ["-p", dir, "-c", join(dir, "nginx.conf"), "-g", "daemon off;"]);
+  // One process (no master/worker pair): killing it leaves no worker behind.
+  const proxy = spawn(nginx, ["-p", dir, "-c", join(dir, "nginx.conf"), "-g", "daemon off; master_process off;"]);
   children.add(proxy);
   proxy.stderr.on("data", (d) => process.stderr.write(`[nginx] ${d}`));
   const clients = [];
