@@ -137,6 +137,12 @@ impl Subscription {
     }
 }
 
+/// A change of subscriptions for the subscriber task: (patterns, channels).
+enum Command {
+    Subscribe(Vec<String>, Vec<String>),
+    Unsubscribe(Vec<String>, Vec<String>),
+}
+
 struct Shared {
     config: RedisConfig,
     client: redis::Client,
@@ -144,7 +150,7 @@ struct Shared {
     queue: mpsc::Sender<Outgoing>,
     subscriptions: Mutex<Vec<Subscription>>,
     /// New subscriptions for the subscriber task (one per namespace, so few).
-    subscribe: mpsc::UnboundedSender<(Vec<String>, Vec<String>)>,
+    subscribe: mpsc::UnboundedSender<Command>,
     subscribed: AtomicBool,
     counters: Counters,
 }
@@ -244,9 +250,10 @@ impl RedisAdapter {
                 uid,
                 adapter: Arc::downgrade(&adapter),
             };
-            let _ = shared
-                .subscribe
-                .send((subscription.patterns(), subscription.channels()));
+            let _ = shared.subscribe.send(Command::Subscribe(
+                subscription.patterns(),
+                subscription.channels(),
+            ));
             lock(&shared.subscriptions).push(subscription);
             adapter as Arc<dyn Adapter>
         }
@@ -329,7 +336,16 @@ impl Transport for RedisTransport {
     }
 
     fn close(&self) {
-        lock(&self.shared.subscriptions).retain(|s| s.channels != self.channels);
+        let mut subscriptions = lock(&self.shared.subscriptions);
+        for closed in subscriptions.iter().filter(|s| s.channels == self.channels) {
+            // Unsubscribed, the server no longer counts in the other servers' NUMSUB, so they
+            // do not wait for its answers.
+            let _ = self
+                .shared
+                .subscribe
+                .send(Command::Unsubscribe(closed.patterns(), closed.channels()));
+        }
+        subscriptions.retain(|s| s.channels != self.channels);
     }
 }
 
@@ -371,7 +387,7 @@ async fn publish_loop(shared: Weak<Shared>, mut outgoing: mpsc::Receiver<Outgoin
 
 async fn subscribe_loop(
     shared: Weak<Shared>,
-    mut new_subscriptions: mpsc::UnboundedReceiver<(Vec<String>, Vec<String>)>,
+    mut new_subscriptions: mpsc::UnboundedReceiver<Command>,
 ) {
     let mut delay = Duration::from_millis(50);
     let mut lost = false;
@@ -401,10 +417,18 @@ async fn subscribe_loop(
                             dispatch(&shared, message.get_channel_name(), message.get_payload_bytes());
                         }
                         subscription = new_subscriptions.recv() => {
-                            let Some((patterns, channels)) = subscription else { return };
+                            let Some(command) = subscription else { return };
                             let done = async {
-                                sink.psubscribe(&patterns).await?;
-                                sink.subscribe(&channels).await
+                                match command {
+                                    Command::Subscribe(patterns, channels) => {
+                                        sink.psubscribe(&patterns).await?;
+                                        sink.subscribe(&channels).await
+                                    }
+                                    Command::Unsubscribe(patterns, channels) => {
+                                        sink.punsubscribe(&patterns).await?;
+                                        sink.unsubscribe(&channels).await
+                                    }
+                                }
                             };
                             if done.await.is_err() {
                                 // The full set is subscribed again on reconnection.

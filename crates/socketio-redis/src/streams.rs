@@ -144,7 +144,8 @@ struct Shared {
     publisher: ConnectionManager,
     queue: mpsc::Sender<Job>,
     namespaces: Mutex<Vec<Namespace>>,
-    subscribe: mpsc::UnboundedSender<Vec<String>>,
+    /// Channels to subscribe to (`true`) or unsubscribe from.
+    subscribe: mpsc::UnboundedSender<(bool, Vec<String>)>,
     streams: Mutex<Vec<String>>,
     /// Set while Redis is known to be unreachable: recorded broadcasts are then delivered
     /// here at once, without an offset, instead of waiting for it.
@@ -242,7 +243,9 @@ impl StreamsAdapter {
             });
             let config = ClusterConfig::default().request_timeout(shared.config.request_timeout);
             let adapter = ClusterAdapter::with_uid(uid, transport, config);
-            let _ = shared.subscribe.send(vec![public.clone(), private.clone()]);
+            let _ = shared
+                .subscribe
+                .send((true, vec![public.clone(), private.clone()]));
             lock(&shared.namespaces).push(Namespace {
                 nsp: nsp.to_owned(),
                 public,
@@ -497,7 +500,15 @@ impl Transport for StreamsTransport {
     }
 
     fn close(&self) {
-        lock(&self.shared.namespaces).retain(|ns| ns.nsp != self.nsp);
+        let mut namespaces = lock(&self.shared.namespaces);
+        for closed in namespaces.iter().filter(|ns| ns.nsp == self.nsp) {
+            // No longer counted by the other servers' NUMSUB: they stop waiting for answers.
+            let _ = self
+                .shared
+                .subscribe
+                .send((false, vec![closed.public.clone(), closed.private.clone()]));
+        }
+        namespaces.retain(|ns| ns.nsp != self.nsp);
     }
 }
 
@@ -638,7 +649,7 @@ async fn read_loop(shared: Weak<Shared>, stream: String) {
 
 async fn subscribe_loop(
     shared: Weak<Shared>,
-    mut subscriptions: mpsc::UnboundedReceiver<Vec<String>>,
+    mut subscriptions: mpsc::UnboundedReceiver<(bool, Vec<String>)>,
 ) {
     let mut delay = Duration::from_millis(50);
     let mut lost = false;
@@ -692,8 +703,13 @@ async fn subscribe_loop(
                             }
                         }
                         channels = subscriptions.recv() => {
-                            let Some(channels) = channels else { return };
-                            if sink.subscribe(&channels).await.is_err() {
+                            let Some((subscribe, channels)) = channels else { return };
+                            let done = if subscribe {
+                                sink.subscribe(&channels).await
+                            } else {
+                                sink.unsubscribe(&channels).await
+                            };
+                            if done.is_err() {
                                 break;
                             }
                         }

@@ -191,6 +191,33 @@ async fn cluster_operations_over_redis_streams() {
     cluster_operations(a, url_a, b, url_b).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Redis on 127.0.0.1:6379 (or REDIS_URL): scripts/test-all provides it"]
+async fn a_closed_server_leaves_the_count() {
+    // Classic, sharded and streams: once a server closes, the others stop counting it (and
+    // stop waiting for its answers).
+    let key = unique_key("close");
+    let classic = RedisConfig::default().key(key.clone());
+    let (a, _, _ra) = node(&redis_url(), classic.clone(), server::Parser::Json).await;
+    let (b, _, _rb) = node(&redis_url(), classic, server::Parser::Json).await;
+    let sharded = ShardedConfig::default().channel_prefix(format!("{key}-sharded"));
+    let (c, _, _rc) = sharded_node(&redis_url(), sharded.clone(), server::Parser::Json).await;
+    let (d, _, _rd) = sharded_node(&redis_url(), sharded, server::Parser::Json).await;
+    let streams = StreamsConfig::default()
+        .stream_name(format!("{key}-streams"))
+        .channel_prefix(format!("{key}-streams"))
+        .block_time(Duration::from_millis(500));
+    let (e, _, _re) = streams_node(&redis_url(), streams.clone(), server::Parser::Json).await;
+    let (f, _, _rf) = streams_node(&redis_url(), streams, server::Parser::Json).await;
+    for (one, other) in [(&a, &b), (&c, &d), (&e, &f)] {
+        eventually(|| async { other.sockets().server_count().await == 2 }).await;
+        one.close();
+        eventually(|| async { other.sockets().server_count().await == 1 }).await;
+        // Nobody else to ask: answers come at once.
+        assert_eq!(other.fetch_sockets().await.len(), 0);
+    }
+}
+
 async fn cluster_operations(a: server::Server, url_a: String, b: server::Server, url_b: String) {
     // Both servers subscribed: each counts two.
     eventually(|| async {
