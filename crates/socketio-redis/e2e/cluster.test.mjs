@@ -34,6 +34,13 @@ test(`mixed cluster (${mode}): broadcasts, rooms, acks, fetchSockets, socketsJoi
     }
   });
 
+  await t.test("binary crosses between Rust and Node nodes", async () => {
+    for (const [i, c] of clients.entries()) {
+      await call(c, "broadcast-binary", `bin ${servers[i].name}`);
+      for (const other of clients) await got(other, `bin ${servers[i].name}:010203`);
+    }
+  });
+
   await call(c0, "join", "blue");
   await call(c2, "join", "blue");
   await call(c1, "set-data", { name: "c1" });

@@ -74,6 +74,7 @@ export async function client(server, label, options = {}) {
   socket.label = label;
   socket.news = [];
   socket.on("news", (data) => socket.news.push(data));
+  socket.on("bin", (tag, bytes) => socket.news.push(`${tag}:${Buffer.from(bytes).toString("hex")}`));
   socket.on("ask", (data, cb) => cb({ client: label, data }));
   if (options.autoConnect === false) return socket;
   await new Promise((resolve, reject) => {

@@ -44,6 +44,7 @@ io.on("connection", (socket) => {
   socket.on("join", (room, cb) => { socket.join(room); cb(); });
   socket.on("set-data", (data, cb) => { socket.data = data; cb(); });
   socket.on("broadcast", (req, cb) => { select(req).emit(req.event ?? "news", req.data); cb(); });
+  socket.on("broadcast-binary", (tag, cb) => { io.emit("bin", tag, Buffer.from([1, 2, 3])); cb(); });
   socket.on("broadcast-ack", async (req, cb) => {
     try {
       cb({ responses: await select(req).timeout(req.timeout ?? 2000).emitWithAck("ask", req.data) });

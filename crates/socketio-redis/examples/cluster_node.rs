@@ -132,6 +132,17 @@ async fn main() -> std::io::Result<()> {
             });
             let io2 = io.clone();
             socket.on(
+                "broadcast-binary",
+                move |Data(tag): Data<String>, ack: Ack| {
+                    let io = io2.clone();
+                    async move {
+                        let _ = io.emit("bin", &(tag, bytes::Bytes::from_static(&[1, 2, 3])));
+                        let _ = ack.send(&());
+                    }
+                },
+            );
+            let io2 = io.clone();
+            socket.on(
                 "broadcast-ack",
                 move |Data(request): Data<Value>, ack: Ack| {
                     let io = io2.clone();
