@@ -37,12 +37,33 @@ impl Serialize for Spread {
 
 fn usage(message: &str) -> std::io::Error {
     std::io::Error::other(format!(
-        "{message}; usage: bench-server --port N [--host 127.0.0.1] [--reuseport] [--redis URL --key K]"
+        "{message}; usage: bench-server --port N [--host 127.0.0.1] [--reuseport] [--threads N] [--redis URL --key K]"
     ))
 }
 
-#[tokio::main]
-async fn main() -> std::io::Result<()> {
+fn main() -> std::io::Result<()> {
+    // One server process runs on one core (the benchmark pins it; more cores run more processes
+    // sharing the port): a current-thread runtime schedules its tasks in one fair queue.
+    // `--threads N` (N > 1) uses a multi-threaded runtime instead.
+    let threads: usize = std::env::args()
+        .skip_while(|arg| arg != "--threads")
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1);
+    let runtime = if threads > 1 {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .enable_all()
+            .build()?
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+    };
+    runtime.block_on(run())
+}
+
+async fn run() -> std::io::Result<()> {
     let mut port: Option<u16> = None;
     let mut host: IpAddr = [127, 0, 0, 1].into();
     let mut reuseport = false;
@@ -51,6 +72,10 @@ async fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
+            "--threads" => {
+                // Read by `main`.
+                args.next();
+            }
             "--port" => {
                 port = Some(
                     args.next()
