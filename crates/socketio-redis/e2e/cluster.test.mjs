@@ -6,7 +6,7 @@
 //   CLUSTER_NODE_BIN=target/debug/examples/cluster_node node --test crates/socketio-redis/e2e/
 //
 // REDIS_URL (default redis://127.0.0.1:6379/) is the shared Redis; the restart test starts a
-// Redis of its own on port 46380 (redis-server must be installed) and stops only that one.
+// Redis of its own on port 26380 (redis-server must be installed) and stops only that one.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";

@@ -9,7 +9,8 @@ import { io as connect } from "socket.io-client";
 export const here = dirname(fileURLToPath(import.meta.url));
 export const BIN = process.env.CLUSTER_NODE_BIN;
 export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379/";
-export const OWN_REDIS_PORT = 46380;
+// Below 32768, out of the kernel's range for client ports.
+export const OWN_REDIS_PORT = 26380;
 export const WAIT = 10_000;
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

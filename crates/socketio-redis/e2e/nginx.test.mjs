@@ -12,7 +12,8 @@ import { join } from "node:path";
 import { Agent } from "node:http";
 import { REDIS_URL, call, children, client, cluster, got, stop, waitFor } from "./lib.mjs";
 
-const NGINX_PORT = 46080;
+// Fixed ports stay below 32768: above, the kernel hands them out as client ports.
+const NGINX_PORT = 26080;
 
 function nginxBinary() {
   for (const candidate of ["/usr/sbin/nginx", "nginx"]) {

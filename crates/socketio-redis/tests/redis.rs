@@ -1,6 +1,6 @@
 //! Two servers over a real Redis (127.0.0.1:6379, or `REDIS_URL`), with real clients: every
 //! cluster operation through the Redis adapter's channels; and a Redis restart (a Redis of our
-//! own on port 46379) in the middle of traffic.
+//! own on port 26379) in the middle of traffic.
 
 #![allow(clippy::unwrap_used, reason = "tests")]
 
@@ -405,7 +405,8 @@ impl Drop for OwnRedis {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Redis on 127.0.0.1:6379 (or REDIS_URL) and redis-server: scripts/test-all provides them"]
 async fn redis_restart_mid_traffic() {
-    let port = 46379;
+    // Below 32768, out of the kernel's range for client ports.
+    let port = 26379;
     let mut redis = OwnRedis::start(port);
     redis.wait_ready().await;
     let url = format!("redis://127.0.0.1:{port}/");
