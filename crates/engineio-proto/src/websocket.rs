@@ -105,13 +105,18 @@ pub fn parse_frame(buf: &[u8], max_payload: usize) -> Result<ParsedFrame, FrameE
         Ok(len) if len <= max_payload || is_control => len,
         _ => return Err(FrameError::TooBig),
     };
+    // `len` is at most `max_payload` (or 125): the sums below cannot overflow unless the limit
+    // is absurd, and then they are refused rather than wrapped.
+    let Some(end) = (at + 4_usize).checked_add(len) else {
+        return Err(FrameError::TooBig);
+    };
     let Some(mask) = buf.get(at..at + 4) else {
-        return Err(FrameError::Incomplete(at + 4 + len));
+        return Err(FrameError::Incomplete(end));
     };
     let mask = [mask[0], mask[1], mask[2], mask[3]];
     at += 4;
-    let Some(masked) = buf.get(at..at + len) else {
-        return Err(FrameError::Incomplete(at + len));
+    let Some(masked) = buf.get(at..end) else {
+        return Err(FrameError::Incomplete(end));
     };
     let mut payload = masked.to_vec();
     for (i, byte) in payload.iter_mut().enumerate() {

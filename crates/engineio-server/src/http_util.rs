@@ -260,9 +260,9 @@ impl<'a> Query<'a> {
         for pair in query.split('&') {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
             match key {
-                "EIO" => out.eio = Some(decode(value)),
-                "transport" => out.transport = Some(decode(value)),
-                "sid" => out.sid = Some(decode(value)),
+                "EIO" => out.eio = Some(percent_decode(value)),
+                "transport" => out.transport = Some(percent_decode(value)),
+                "sid" => out.sid = Some(percent_decode(value)),
                 "b64" => out.b64 = !value.is_empty(),
                 _ => {}
             }
@@ -271,8 +271,13 @@ impl<'a> Query<'a> {
     }
 }
 
-/// Percent-decoding (`+` is a space); malformed escapes stay as they are, as in browsers.
-fn decode(value: &str) -> Cow<'_, str> {
+/// `application/x-www-form-urlencoded` decoding of a query component: `+` is a space, `%XX` a
+/// byte; malformed escapes stay as they are, as in browsers, and invalid UTF-8 is replaced.
+///
+/// ```
+/// assert_eq!(engineio_server::percent_decode("a+b%2Fc%zz"), "a b/c%zz");
+/// ```
+pub fn percent_decode(value: &str) -> Cow<'_, str> {
     if !value.bytes().any(|b| b == b'%' || b == b'+') {
         return Cow::Borrowed(value);
     }

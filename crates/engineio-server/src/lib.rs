@@ -61,6 +61,6 @@ pub use app::{Events, Handler};
 pub use config::{Config, Cookie, Cors, CorsOrigin, OriginPredicate};
 pub use engineio_proto::session::CloseReason;
 pub use engineio_proto::{Packet, ProtocolVersion, Str, TransportKind};
-pub use http_util::{ErrorCode, Refusal, ResponseBody, generate_id};
+pub use http_util::{ErrorCode, Refusal, ResponseBody, generate_id, percent_decode};
 pub use server::{Builder, EngineIo, EngineIoLayer, EngineIoService, RequestInfo, RequestParts};
 pub use socket::{Handshake, Message, RemoteAddr, Secure, SendError, Socket, SocketEvent};

@@ -312,7 +312,14 @@ impl WebSocket {
     fn on_frame(&mut self, frame: ParsedFrame) -> Option<Incoming> {
         match frame.opcode {
             OP_PING => {
-                self.out.push_back(OutFrame::new(OP_PONG, frame.payload));
+                // Only the latest ping is answered (RFC 6455 5.5.3 allows it): a client that pings
+                // without reading cannot grow the write queue.
+                match self.out.back_mut() {
+                    Some(last) if last.written == 0 && last.header[0] == 0x80 | OP_PONG => {
+                        *last = OutFrame::new(OP_PONG, frame.payload);
+                    }
+                    _ => self.out.push_back(OutFrame::new(OP_PONG, frame.payload)),
+                }
                 None
             }
             OP_PONG => None,
@@ -423,5 +430,40 @@ fn message(opcode: u8, payload: Bytes) -> Incoming {
         }
     } else {
         Incoming::Frame(Frame::Binary(payload))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A client that pings without reading leaves one pong waiting, not one per ping.
+    #[tokio::test]
+    async fn only_the_latest_ping_is_answered() {
+        use tokio::io::AsyncWriteExt as _;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut client = tokio::net::TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        let mut ws = WebSocket {
+            io: Io::Tcp(server),
+            max_payload: 1000,
+            partial: Vec::new(),
+            fragments: None,
+            out: VecDeque::new(),
+            closed: false,
+        };
+        // 100 masked pings (mask 0), then a text frame to stop on.
+        let mut bytes = Vec::new();
+        for i in 0..100u8 {
+            bytes.extend_from_slice(&[0x89, 0x81, 0, 0, 0, 0, i]);
+        }
+        bytes.extend_from_slice(&[0x81, 0x81, 0, 0, 0, 0, b'x']);
+        client.write_all(&bytes).await.unwrap();
+        let incoming = std::future::poll_fn(|cx| ws.poll_next(cx)).await;
+        assert!(matches!(incoming, Incoming::Frame(Frame::Text(ref t)) if &**t == "x"));
+        assert_eq!(ws.out.len(), 1);
+        assert_eq!(&ws.out[0].payload[..], &[99]);
     }
 }

@@ -170,32 +170,9 @@ fn iso_date(millis: u64) -> String {
     )
 }
 
-/// `application/x-www-form-urlencoded` decoding: `+` is a space, `%XX` a byte; invalid escapes
-/// stay as they are and invalid UTF-8 is replaced.
+/// Query components, decoded as the engine decodes its own parameters.
 pub(crate) fn percent_decode(input: &str) -> String {
-    let bytes = input.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = bytes
-                    .get(i + 1..i + 3)
-                    .and_then(|h| std::str::from_utf8(h).ok())
-                    .and_then(|h| u8::from_str_radix(h, 16).ok());
-                if let Some(byte) = hex {
-                    out.push(byte);
-                    i += 3;
-                    continue;
-                }
-                out.push(b'%');
-            }
-            _ => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    engineio_server::percent_decode(input).into_owned()
 }
 
 #[cfg(test)]
