@@ -133,6 +133,14 @@ pub(crate) fn skip_undefined_entry(
     depth: usize,
     limits: &Limits,
 ) -> Result<bool, Error> {
+    // The common key, a fixstr: when the byte after it is not the `undefined` marker, nothing
+    // needs to be consumed or checked here (the key is read, and validated, by the caller).
+    if let Some(&k @ 0xa0..=0xbf) = rd.buf.get(rd.pos) {
+        let value_at = rd.pos + 1 + usize::from(k & 0x1f);
+        if rd.buf.get(value_at) != Some(&0xd4) {
+            return Ok(false);
+        }
+    }
     let mut probe = rd.clone();
     probe.skip_value_at(depth, limits)?;
     if probe.peek_is_undefined() {

@@ -477,6 +477,27 @@ impl<'a> Reader<'a> {
                 };
             }
             remaining -= 1;
+            // The common scalars by their marker alone, without building a `Header`.
+            let fixed = match self.peek_marker() {
+                Some(0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3) => 1,
+                Some(m @ 0xa0..=0xbf) => {
+                    self.pos += 1;
+                    let b = self.take(usize::from(m & 0x1f))?;
+                    if !b.is_ascii() {
+                        std::str::from_utf8(b).map_err(|_| Error::InvalidUtf8)?;
+                    }
+                    continue;
+                }
+                Some(0xcc | 0xd0) => 2,
+                Some(0xcd | 0xd1) => 3,
+                Some(0xca | 0xce | 0xd2) => 5,
+                Some(0xcb | 0xcf | 0xd3) => 9,
+                _ => 0,
+            };
+            if fixed != 0 {
+                self.take(fixed)?;
+                continue;
+            }
             let (n, items) = match self.read_header()? {
                 Header::Str(n) => {
                     let b = self.take(n as usize)?;
