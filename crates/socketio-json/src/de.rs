@@ -279,6 +279,18 @@ impl<'de, 'b> Deserializer<'de, 'b> {
         Ok(())
     }
 
+    /// `from_array_tail_at`: the outer array is open and the elements before `at` were read
+    /// by the caller (`first`: none).
+    pub(crate) fn tail_resume(&mut self, at: usize, first: bool) -> Result<(), Error> {
+        if self.max_depth == 0 {
+            return Err(Error::DepthLimit);
+        }
+        self.depth = 1;
+        self.r.pos = at;
+        self.tail_first = first;
+        Ok(())
+    }
+
     /// `from_array_tail`: validates and ignores the elements left, closes the array.
     pub(crate) fn tail_close(&mut self) -> Result<(), Error> {
         while self.tail_next()? {

@@ -227,6 +227,56 @@ pub fn from_array_tail_str<'de, T: Deserialize<'de>>(
     Ok(v)
 }
 
+/// [`from_array_tail_str`] resumed after the elements a caller has already read and checked:
+/// `at` is the byte offset just after the array's `[` when `first` (nothing read yet), or of
+/// the `,` or `]` that follows the last element read (as [`array_first_str`] returns it). The
+/// bytes before `at` are not looked at again; everything from `at` on is validated as by
+/// [`from_array_tail_str`].
+///
+/// ```
+/// let limits = socketio_json::Limits::default();
+/// let input = r#"["ev",7]"#;
+/// let (_, at) = socketio_json::array_first_str_of_str(input).unwrap();
+/// let (x,): (u8,) =
+///     socketio_json::from_array_tail_str_at(input, at, false, &[], &limits).unwrap();
+/// assert_eq!(x, 7);
+/// ```
+pub fn from_array_tail_str_at<'de, T: Deserialize<'de>>(
+    input: &'de str,
+    at: usize,
+    first: bool,
+    attachments: &[Bytes],
+    limits: &Limits,
+) -> Result<T, Error> {
+    let mut de =
+        de::Deserializer::from_reader(read::Reader::from_str(input), attachments, limits.max_depth);
+    de.tail_resume(at, first)?;
+    let v = T::deserialize(de::Tail { de: &mut de })?;
+    de.tail_close()?;
+    Ok(v)
+}
+
+/// [`values_from_array_str`] resumed after the elements a caller has already read and checked;
+/// `at` and `first` as for [`from_array_tail_str_at`].
+///
+/// ```
+/// let limits = socketio_json::Limits::default();
+/// let input = r#"["ev",1]"#;
+/// let (_, at) = socketio_json::array_first_str_of_str(input).unwrap();
+/// let args = socketio_json::values_from_array_str_at(input, at, false, &limits).unwrap();
+/// assert_eq!(args, vec![serde_json::json!(1)]);
+/// ```
+pub fn values_from_array_str_at(
+    input: &str,
+    at: usize,
+    first: bool,
+    limits: &Limits,
+) -> Result<Vec<serde_json::Value>, Error> {
+    let mut r = read::Reader::from_str(input);
+    r.pos = at;
+    value::values_after(r, 0, first, limits)
+}
+
 /// [`array_first_str`] for input already known to be UTF-8.
 ///
 /// ```

@@ -306,10 +306,35 @@ pub(crate) fn values_from_array_in(
     limits: &Limits,
 ) -> Result<Vec<Value>, Error> {
     open_array(&mut r, limits)?;
+    values_after(r, skip, true, limits)
+}
+
+/// [`values_from_array_in`] resumed inside the array: `r` sits just after the `[` (`first`) or
+/// on the `,` or `]` that follows an element already checked by the caller; `skip` more elements
+/// are skipped (validated) before the values start.
+pub(crate) fn values_after(
+    mut r: Reader<'_>,
+    skip: usize,
+    first: bool,
+    limits: &Limits,
+) -> Result<Vec<Value>, Error> {
+    if limits.max_depth == 0 {
+        return Err(Error::DepthLimit);
+    }
     let mut out = Vec::new();
-    if r.peek_ws() == Some(b']') {
-        r.pos += 1;
-    } else {
+    let more = match r.peek_ws() {
+        Some(b']') => {
+            r.pos += 1;
+            false
+        }
+        Some(b',') if !first => {
+            r.pos += 1;
+            true
+        }
+        _ if first => true,
+        _ => return Err(r.err_eof_or(SyntaxError::ExpectedCommaOrBracket)),
+    };
+    if more {
         out = with_builder(|builder| {
             // The packet's array is an open frame of the builder: elements are built directly
             // in its slots, then moved into a vector of exactly the right size.

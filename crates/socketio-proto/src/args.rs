@@ -260,9 +260,12 @@ impl Args {
     pub fn deserialize<'de, T: Deserialize<'de>>(&'de self) -> Result<T, ArgsError> {
         match self.parser {
             Parser::Json => Ok(match self.array.as_str() {
-                Some(s) => socketio_json::from_array_tail_str(
+                // `rest` is just after the `skip` elements, checked when the args were made
+                // (the event name by the decoder): reading resumes there.
+                Some(s) => socketio_json::from_array_tail_str_at(
                     s,
-                    self.skip,
+                    self.rest,
+                    self.skip == 0,
                     &self.attachments,
                     &self.json_limits(),
                 ),
@@ -285,7 +288,12 @@ impl Args {
     pub fn to_values(&self) -> Result<Vec<serde_json::Value>, ArgsError> {
         match self.parser {
             Parser::Json => Ok(match self.array.as_str() {
-                Some(s) => socketio_json::values_from_array_str(s, self.skip, &self.json_limits()),
+                Some(s) => socketio_json::values_from_array_str_at(
+                    s,
+                    self.rest,
+                    self.skip == 0,
+                    &self.json_limits(),
+                ),
                 None => {
                     socketio_json::values_from_array(&self.array, self.skip, &self.json_limits())
                 }
