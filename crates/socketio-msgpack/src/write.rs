@@ -93,7 +93,8 @@ pub fn number(out: &mut Vec<u8>, v: f64) {
     // `v as i64` saturates, so the round trip also rejects fractions, NaN and ±Infinity cheaply
     // for every value notepack writes as an integer in int 64 range; larger magnitudes take the
     // second test.
-    if (v as i64) as f64 == v || (v.is_finite() && v.trunc() == v) {
+    // Every finite `f64` of magnitude 2^63 or more is integral (beyond 2^53 they all are).
+    if (v as i64) as f64 == v || (v.is_finite() && v.abs() >= -MINUS_TWO_POW_63) {
         if v >= 0.0 {
             if v < TWO_POW_64 {
                 uint(out, v as u64);
@@ -137,7 +138,26 @@ pub fn str_len(out: &mut Vec<u8>, len: u32) {
 #[inline]
 pub fn str(out: &mut Vec<u8>, s: &str) {
     let b = s.as_bytes();
-    if b.len() < 0x20 {
+    if b.len() < 16 {
+        // Most keys and short values: the marker and the text assembled in one 128-bit word and
+        // written with one 16-byte store (no `memcpy` call), then the length set back.
+        let n = b.len();
+        let text: u128 = if let (Some(lo), Some(hi)) = (b.first_chunk::<8>(), b.last_chunk::<8>()) {
+            // Overlapping loads: the shared bytes are the same in both.
+            u128::from(u64::from_le_bytes(*lo))
+                | u128::from(u64::from_le_bytes(*hi)) << (8 * (n - 8))
+        } else if let (Some(lo), Some(hi)) = (b.first_chunk::<4>(), b.last_chunk::<4>()) {
+            u128::from(u32::from_le_bytes(*lo))
+                | u128::from(u32::from_le_bytes(*hi)) << (8 * (n - 4))
+        } else {
+            b.iter()
+                .rev()
+                .fold(0u128, |acc, &x| (acc << 8) | u128::from(x))
+        };
+        let word = u128::from(0xa0 | n as u8) | text << 8;
+        out.extend_from_slice(&word.to_le_bytes());
+        out.truncate(out.len() + n + 1 - 16);
+    } else if b.len() < 0x20 {
         // The common case (keys, event names, short texts): one capacity check.
         out.reserve(b.len() + 1);
         out.push(0xa0 | b.len() as u8);
