@@ -889,3 +889,43 @@ fn integers_match_itoa() {
     write_value(&mut out, &json!(i64::MIN));
     assert_eq!(out, i64::MIN.to_string().as_bytes());
 }
+
+#[test]
+fn resumed_tail_validates_everything_after_the_name() {
+    let l = Limits::default();
+    for (input, ok) in [
+        (r#"["ev",1,"x"]"#, true),
+        (r#"["ev"]"#, true),
+        (r#"["ev" , 1 ]"#, true),
+        (r#"["ev",1,]"#, false),
+        (r#"["ev",1"#, false),
+        (r#"["ev"1]"#, false),
+        (r#"["ev",1] x"#, false),
+        (r#"["ev",{"a":}]"#, false),
+    ] {
+        let Ok((_, at)) = crate::array_first_str_of_str(input) else {
+            // Refused already where the name is read (the decoder).
+            assert!(!ok, "{input}");
+            continue;
+        };
+        let typed =
+            crate::from_array_tail_str_at::<Vec<serde_json::Value>>(input, at, false, &[], &l);
+        let values = crate::values_from_array_str_at(input, at, false, &l);
+        let skipped = crate::values_from_array_str(input, 1, &l);
+        assert_eq!(typed.is_ok(), ok, "{input}");
+        assert_eq!(values.is_ok(), ok, "{input}");
+        assert_eq!(skipped.ok(), values.ok(), "{input}");
+    }
+    // Nothing read yet: right after the `[`.
+    let (x, y): (u8, String) =
+        crate::from_array_tail_str_at(r#"[7,"y"]"#, 1, true, &[], &l).unwrap();
+    assert_eq!((x, y.as_str()), (7, "y"));
+    assert!(
+        crate::values_from_array_str_at("[ ]", 1, true, &l)
+            .unwrap()
+            .is_empty()
+    );
+    let none = Limits { max_depth: 0, ..l };
+    assert!(crate::values_from_array_str_at("[1]", 1, true, &none).is_err());
+    assert!(crate::from_array_tail_str_at::<(u8,)>("[1]", 1, true, &[], &none).is_err());
+}

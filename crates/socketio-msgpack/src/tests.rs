@@ -498,3 +498,37 @@ mod typed_props {
         }
     }
 }
+
+#[test]
+fn str_writer_every_short_length() {
+    // The one-store path (< 16 bytes), the fixstr and str 8 paths, with multi-byte text and
+    // bytes already in the buffer before it.
+    for n in 0..40 {
+        let s: String = "aé東".chars().cycle().take(n).collect();
+        let mut out = vec![0x93];
+        write::str(&mut out, &s);
+        let b = s.as_bytes();
+        let mut want = vec![0x93];
+        if b.len() < 0x20 {
+            want.push(0xa0 | b.len() as u8);
+        } else {
+            want.extend_from_slice(&[0xd9, b.len() as u8]);
+        }
+        want.extend_from_slice(b);
+        assert_eq!(out, want, "{s:?}");
+    }
+}
+
+#[test]
+fn undefined_entries_skipped_after_any_key() {
+    // fixstr keys followed by `undefined` (d4 00 00) or by a value starting like it.
+    let bytes = [
+        0x83, 0xa1, b'a', 0xd4, 0x00, 0x00, 0xa1, b'b', 0x01, 0xa1, b'c', 0xd4, 0x01, 0x05,
+    ];
+    let m: BTreeMap<String, serde::de::IgnoredAny> =
+        from_slice(&bytes, &Limits::default()).unwrap();
+    assert_eq!(m.keys().collect::<Vec<_>>(), ["b", "c"]);
+    let bad_key = [0x81, 0xa1, 0xff, 0x01];
+    assert!(from_slice::<Value>(&bad_key, &Limits::default()).is_err());
+    assert!(from_slice::<BTreeMap<String, u8>>(&bad_key, &Limits::default()).is_err());
+}
