@@ -91,8 +91,18 @@ pub(crate) enum PollReply {
 /// How many rounds one wake-up may take before the task yields to others.
 const ROUNDS_PER_POLL: usize = 64;
 
-/// How long a session must stay quiet before its scratch buffers are given back.
+/// How long a busy session must stay quiet before its scratch buffers are given back.
 const RELEASE_AFTER: Duration = Duration::from_secs(1);
+
+/// How many bursts of traffic per heartbeat interval give their scratch buffers back as soon
+/// as they end: the handshake, a heartbeat, an occasional message. Past that the session is
+/// busy and keeps them for [`RELEASE_AFTER`], so steady traffic allocates nothing per message.
+///
+/// Giving them back at once matters when many sessions start together (a reconnection storm
+/// after a restart): buffers freed a second later sit as holes between the sessions that
+/// started meanwhile, and nothing fills them when the storm is over (measured: 1 KiB of free
+/// heap per idle connection, a quarter of its memory, at 10,000 connections opened in 0.5 s).
+const QUICK_RELEASES: u8 = 4;
 
 /// How long closing a WebSocket may take before the connection is dropped.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -126,6 +136,9 @@ pub(crate) struct Driver {
     release_at: Option<Instant>,
     /// Whether anything happened since `release_at` was set.
     busy: bool,
+    /// Bursts that gave their buffers back at once since the last heartbeat (up to
+    /// [`QUICK_RELEASES`]).
+    quick_releases: u8,
     /// v3: the client takes binary payloads (it did not ask for `b64=1`).
     #[cfg_attr(not(feature = "v3"), allow(dead_code, reason = "v3 only"))]
     supports_binary: bool,
@@ -157,6 +170,7 @@ impl Driver {
             timer_at: None,
             release_at: None,
             busy: false,
+            quick_releases: 0,
             supports_binary,
         }
     }
@@ -251,6 +265,7 @@ impl Driver {
                     self.out = Vec::new();
                     self.commands = std::collections::VecDeque::new();
                     self.queue.release_if_empty();
+                    self.quick_releases = 0;
                 }
                 _ => break,
             }
@@ -735,7 +750,13 @@ impl Future for Driver {
             // Nothing to do: make sure every source will wake us, then sleep (and give back
             // the scratch buffers if the session stays quiet).
             if this.busy && this.release_at.is_none() {
-                this.release_at = Some(Instant::now() + RELEASE_AFTER);
+                if this.quick_releases < QUICK_RELEASES {
+                    this.quick_releases += 1;
+                    this.busy = false;
+                    this.release_buffers();
+                } else {
+                    this.release_at = Some(Instant::now() + RELEASE_AFTER);
+                }
             }
             this.app.poll(cx);
             if this.arm_timer(cx) {

@@ -421,6 +421,7 @@ async fn connect(
     for handler in ns.connection_handlers() {
         run_inline(handler(socket.clone()));
     }
+    socket.shrink_lists();
 }
 
 fn connect_error(conn: &Conn, nsp: &str, error: &ConnectError) {
