@@ -270,13 +270,14 @@ impl Driver {
                 _ => break,
             }
         }
+        // One clock read per round (it was 4% of an echo's CPU when each check read it).
+        let now = Instant::from_std(now);
         if let Some(since) = self.writing_since {
-            if Instant::now().duration_since(since) >= self.write_limit() {
+            if now.duration_since(since) >= self.write_limit() {
                 self.ws_failed();
             }
         }
         if let Some(at) = self.release_at {
-            let now = Instant::now();
             if at <= now {
                 if std::mem::take(&mut self.busy) {
                     self.release_at = Some(now + RELEASE_AFTER);
@@ -736,7 +737,7 @@ impl Future for Driver {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        this.queue.register(cx.waker());
+        this.queue.start_polling(cx.waker());
         for _ in 0..ROUNDS_PER_POLL {
             let progressed = this.round(cx);
             if this.session.is_closed() {
@@ -762,9 +763,14 @@ impl Future for Driver {
             if this.arm_timer(cx) {
                 continue;
             }
+            if this.queue.stop_polling() {
+                this.queue.start_polling(cx.waker());
+                continue;
+            }
             return Poll::Pending;
         }
         // Busy: let other tasks run, and come back.
+        this.queue.stop_polling();
         cx.waker().wake_by_ref();
         Poll::Pending
     }

@@ -30,6 +30,10 @@ pub(crate) struct Queue {
     space: Notify,
     /// Whether anyone waits on `space`: taking commands notifies only then.
     space_wanted: std::sync::atomic::AtomicBool,
+    /// Whether the session's task is being polled: a push then wakes nobody, as the task looks
+    /// at the queue again before it sleeps. (An acknowledgement sent by a handler running in
+    /// the task would otherwise schedule the task once more for nothing, once per message.)
+    polling: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Default)]
@@ -71,7 +75,11 @@ impl Queue {
             }
             state.commands.push_back(command);
         }
-        self.task.wake();
+        // SeqCst with `stop_polling`: either this load sees `false` and wakes the task, or the
+        // task's check of the queue after its store sees this command.
+        if !self.polling.load(std::sync::atomic::Ordering::SeqCst) {
+            self.task.wake();
+        }
         Ok(())
     }
 
@@ -105,9 +113,19 @@ impl Queue {
         }
     }
 
-    /// Registers the session's task to be woken by the next push.
-    pub(crate) fn register(&self, waker: &Waker) {
+    /// The session's task starts a poll: pushes need not wake it until [`Queue::stop_polling`].
+    pub(crate) fn start_polling(&self, waker: &Waker) {
         self.task.register(waker);
+        self.polling
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The session's task is about to sleep: pushes wake it from now on. Whether commands
+    /// arrived meanwhile (then it must not sleep).
+    pub(crate) fn stop_polling(&self) -> bool {
+        self.polling
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        !self.state().commands.is_empty()
     }
 
     /// Refuses further commands; returns those still queued.
