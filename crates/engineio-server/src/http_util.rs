@@ -338,7 +338,8 @@ pub fn generate_id() -> engineio_proto::Str {
 
 /// Bytes from the OS generator, taken from a per-thread pool refilled 4 KiB at a time (as
 /// Node's `crypto.randomBytes` pool): two ids per connection no longer cost two system calls.
-/// Every byte is used once.
+/// Every byte is used once. (A process that forks without exec would share its pool with the
+/// child, as with any user-space pool; servers do not fork after starting their runtime.)
 fn random_bytes(into: &mut [u8]) -> Result<(), getrandom::Error> {
     const POOL: usize = 4096;
     struct Pool {
@@ -353,14 +354,14 @@ fn random_bytes(into: &mut [u8]) -> Result<(), getrandom::Error> {
     }
     POOL_BYTES.with(|cell| {
         let mut cell = cell.borrow_mut();
-        let pool = match cell.as_mut() {
-            Some(pool) if POOL - pool.used >= into.len() => pool,
-            _ => {
-                let mut bytes = Box::new([0u8; POOL]);
-                getrandom::fill(&mut bytes[..])?;
-                cell.insert(Pool { bytes, used: 0 })
-            }
-        };
+        let pool = cell.get_or_insert_with(|| Pool {
+            bytes: Box::new([0u8; POOL]),
+            used: POOL,
+        });
+        if POOL - pool.used < into.len() {
+            getrandom::fill(&mut pool.bytes[..])?;
+            pool.used = 0;
+        }
         into.copy_from_slice(&pool.bytes[pool.used..pool.used + into.len()]);
         // Taken bytes are not kept around for anyone to read later.
         pool.bytes[pool.used..pool.used + into.len()].fill(0);
