@@ -74,6 +74,26 @@ fn allocations_of_emits_and_broadcasts() {
         .unwrap();
     runtime.block_on(broadcast_allocations_do_not_grow_with_serialization_per_recipient());
     runtime.block_on(emit_to_one_socket_allocates_a_constant());
+    runtime.block_on(new_sessions_give_their_scratch_buffers_back_at_once());
+}
+
+/// Sessions that open together and go quiet give back their handshake's scratch buffers at
+/// once, not a second later: blocks freed after the storm would stay holes in the heap between
+/// the sessions that opened meanwhile (a quarter of an idle connection's memory, measured).
+async fn new_sessions_give_their_scratch_buffers_back_at_once() {
+    let (_io, _clients) = server_with_clients(32).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let quiet = dhat::HeapStats::get().curr_blocks;
+    // Longer than a busy session keeps its buffers for (1 s of quiet, checked every second).
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let later = dhat::HeapStats::get().curr_blocks;
+    println!("32 idle sessions: {quiet} live blocks once quiet, {later} 2.5 s later");
+    // Nothing is left to give back late (a few blocks of slack for the runtime's own).
+    assert!(
+        later + 8 >= quiet,
+        "{} blocks were freed more than 100 ms after 32 sessions went quiet",
+        quiet - later
+    );
 }
 
 async fn broadcast_allocations_do_not_grow_with_serialization_per_recipient() {
