@@ -11,7 +11,12 @@
 //!
 //! ```text
 //! cargo run --release --manifest-path bench/socketioxide/Cargo.toml -- --port 3000 [--reuseport]
+//!     [--threads N]
 //! ```
+//!
+//! The runtime is the one `bench-server` uses, so that both Rust servers are scheduled alike: a
+//! current-thread runtime (one server process per core; the benchmark pins it to one), or with
+//! `--threads N` (N > 1) a multi-threaded one.
 
 use std::net::SocketAddr;
 
@@ -21,18 +26,40 @@ use socketioxide::extract::{AckSender, Data, SocketRef};
 
 fn usage(message: &str) -> std::io::Error {
     std::io::Error::other(format!(
-        "{message}; usage: socketioxide-bench-server --port N [--host 127.0.0.1] [--reuseport]"
+        "{message}; usage: socketioxide-bench-server --port N [--host 127.0.0.1] [--reuseport] [--threads N]"
     ))
 }
 
-#[tokio::main]
-async fn main() -> std::io::Result<()> {
+fn main() -> std::io::Result<()> {
+    let threads: usize = std::env::args()
+        .skip_while(|arg| arg != "--threads")
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1);
+    let runtime = if threads > 1 {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .enable_all()
+            .build()?
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+    };
+    runtime.block_on(run())
+}
+
+async fn run() -> std::io::Result<()> {
     let mut port: Option<u16> = None;
     let mut host = std::net::IpAddr::from([127, 0, 0, 1]);
     let mut reuseport = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
+            "--threads" => {
+                // Read by `main`.
+                args.next();
+            }
             "--port" => {
                 port = Some(
                     args.next()
