@@ -840,11 +840,7 @@ impl Task {
         for (_, listener) in any {
             guarded(|| listener(&socket, &event.name, &event.args));
         }
-        let mut cx = EventContext {
-            socket: &socket,
-            args: &event.args,
-            ack: event.ack,
-        };
+        let mut cx = EventContext::new(&socket, &event.args, event.ack);
         for handler in handlers {
             let mut call = None;
             guarded(|| call = Some(handler.call(&mut cx)));

@@ -15,7 +15,7 @@ use tokio::sync::{oneshot, watch};
 
 use crate::ack::{AckError, AckFuture, AckSender};
 use crate::builder::{Auth, Options};
-use crate::handler::{BoxFuture, Erased, ErasedHandler, EventHandler, HandlerResult};
+use crate::handler::{BoxFuture, ErasedHandler, EventHandler, HandlerResult, erase};
 use crate::manager::{Command, Manager};
 use crate::{ConnectError, DisconnectReason, EmitError};
 
@@ -54,7 +54,7 @@ pub(crate) struct State {
     pub(crate) id: Option<String>,
     pub(crate) connected: bool,
     pub(crate) recovered: bool,
-    pub(crate) handlers: Vec<(ByteString, Arc<dyn ErasedHandler>)>,
+    pub(crate) handlers: Vec<(ByteString, Arc<dyn ErasedHandler<Socket>>)>,
     pub(crate) any: Vec<(ListenerId, AnyListener)>,
     pub(crate) on_connect: Vec<ConnectHandler>,
     pub(crate) on_disconnect: Vec<DisconnectHandler>,
@@ -186,11 +186,13 @@ impl Socket {
     /// Arguments that do not fit the handler's types are logged and the handler is skipped.
     pub fn on<H, M>(&self, event: impl Into<ByteString>, handler: H)
     where
-        H: EventHandler<M>,
+        H: EventHandler<Socket, M>,
         M: 'static,
     {
-        let handler: Arc<dyn ErasedHandler> = Arc::new(Erased(handler, std::marker::PhantomData));
-        self.inner.state().handlers.push((event.into(), handler));
+        self.inner
+            .state()
+            .handlers
+            .push((event.into(), erase(handler)));
     }
 
     /// Removes every handler of `event`.

@@ -16,7 +16,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::ack::{AckError, AckFuture, AckSlot};
 use crate::connection::Conn;
 use crate::handler::{
-    BoxError, BoxFuture, Erased, ErasedHandler, EventContext, EventHandler, HandlerResult,
+    BoxError, BoxFuture, ErasedHandler, EventContext, EventHandler, HandlerResult, erase,
     run_inline,
 };
 use crate::handshake::Handshake;
@@ -79,7 +79,7 @@ pub(crate) struct SocketInner {
 
 #[derive(Default)]
 struct SocketState {
-    events: Vec<(ByteString, Arc<dyn ErasedHandler>)>,
+    events: Vec<(ByteString, Arc<dyn ErasedHandler<Socket>>)>,
     disconnect: Vec<Arc<DisconnectHandler>>,
     /// The listeners few sockets have, out of line: a socket without them is smaller.
     extra: Option<Box<Listeners>>,
@@ -207,11 +207,10 @@ impl Socket {
     /// for an acknowledgement it receives one argument `{"message": "invalid arguments: …"}`.
     pub fn on<H, M>(&self, event: impl Into<ByteString>, handler: H)
     where
-        H: EventHandler<M>,
+        H: EventHandler<Socket, M>,
         M: 'static,
     {
-        let handler: Arc<dyn ErasedHandler> = Arc::new(Erased(handler, std::marker::PhantomData));
-        self.state().events.push((event.into(), handler));
+        self.state().events.push((event.into(), erase(handler)));
     }
 
     /// Gives back the spare capacity of the handler and room lists once the connection
@@ -656,16 +655,12 @@ impl Socket {
         }
         let mut ack = event.ack;
         for handler in first.into_iter().chain(more) {
-            let mut cx = EventContext {
-                socket: self,
-                args: &event.args,
-                ack,
-            };
+            let mut cx = EventContext::new(self, &event.args, ack);
             let called = handler.call(&mut cx);
             // A handler that takes an `Ack` consumes it; later handlers see none. A handler that
             // is not called leaves it.
             if called.is_ok() {
-                ack = cx.ack;
+                ack = cx.take_ack();
             }
             match called {
                 Ok(future) => {
