@@ -925,7 +925,7 @@ fn resumed_tail_validates_everything_after_the_name() {
             .unwrap()
             .is_empty()
     );
-    let none = Limits { max_depth: 0, ..l };
+    let none = Limits { max_depth: 0 };
     assert!(crate::values_from_array_str_at("[1]", 1, true, &none).is_err());
     assert!(crate::from_array_tail_str_at::<(u8,)>("[1]", 1, true, &[], &none).is_err());
 }
