@@ -1,8 +1,7 @@
 //! The Redis pub/sub backend: one publishing connection and one subscribing connection per
 //! server, shared by its namespaces; both reconnect by themselves.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -15,6 +14,7 @@ use crate::codec::{
     ChannelKind, Channels, Outgoing, decode_broadcast, decode_request, decode_response,
     encode_request, encode_response,
 };
+use crate::common::{Counters, PublishHealth, Resubscribe, lock, publisher, server_count};
 
 /// Settings of the Redis adapter (the options of npm `@socket.io/redis-adapter`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,15 +108,6 @@ impl RedisStats {
     }
 }
 
-#[derive(Default)]
-struct Counters {
-    published: AtomicU64,
-    dropped: AtomicU64,
-    failed: AtomicU64,
-    resubscribed: AtomicU64,
-    received: AtomicU64,
-}
-
 struct Subscription {
     channels: Channels,
     uid: String,
@@ -151,7 +142,6 @@ struct Shared {
     subscriptions: Mutex<Vec<Subscription>>,
     /// New subscriptions for the subscriber task (one per namespace, so few).
     subscribe: mpsc::UnboundedSender<Command>,
-    subscribed: AtomicBool,
     counters: Counters,
 }
 
@@ -208,12 +198,7 @@ impl RedisAdapter {
     ///
     /// Outside a tokio runtime.
     pub fn with_client(client: redis::Client, config: RedisConfig) -> redis::RedisResult<Self> {
-        let manager = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(1)))
-            .set_response_timeout(Some(Duration::from_secs(2)))
-            .set_number_of_retries(2)
-            .set_max_delay(Duration::from_secs(2));
-        let publisher = ConnectionManager::new_lazy_with_config(client.clone(), manager)?;
+        let publisher = publisher(client.clone())?;
         let (queue, outgoing) = mpsc::channel(config.max_queued_messages.max(1));
         let (subscribe, new_subscriptions) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
@@ -223,7 +208,6 @@ impl RedisAdapter {
             queue,
             subscriptions: Mutex::new(Vec::new()),
             subscribe,
-            subscribed: AtomicBool::new(false),
             counters: Counters::default(),
         });
         tokio::spawn(publish_loop(Arc::downgrade(&shared), outgoing));
@@ -261,24 +245,13 @@ impl RedisAdapter {
 
     /// What the adapter did so far.
     pub fn stats(&self) -> RedisStats {
-        let c = &self.shared.counters;
-        RedisStats {
-            published: c.published.load(Ordering::Relaxed),
-            dropped: c.dropped.load(Ordering::Relaxed),
-            failed: c.failed.load(Ordering::Relaxed),
-            resubscribed: c.resubscribed.load(Ordering::Relaxed),
-            received: c.received.load(Ordering::Relaxed),
-        }
+        self.shared.counters.stats()
     }
 
     /// Whether the subscribing connection is up (messages from other servers arrive).
     pub fn is_connected(&self) -> bool {
-        self.shared.subscribed.load(Ordering::Acquire)
+        self.shared.counters.is_connected()
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 struct RedisTransport {
@@ -290,11 +263,9 @@ impl RedisTransport {
     fn enqueue(&self, outgoing: Option<Outgoing>) {
         let Some(outgoing) = outgoing else { return };
         if self.shared.queue.try_send(outgoing).is_err() {
-            let dropped = self.shared.counters.dropped.fetch_add(1, Ordering::Relaxed);
-            // One warning per thousand: an outage must not flood the log.
-            if dropped % 1000 == 0 {
+            if let Some(dropped) = self.shared.counters.count_dropped() {
                 tracing::warn!(
-                    dropped = dropped + 1,
+                    dropped,
                     "Redis adapter: publish queue full (Redis down or slow), messages to other servers dropped"
                 );
             }
@@ -318,14 +289,8 @@ impl Transport for RedisTransport {
 
     fn server_count(&self) -> AdapterFuture<'_, Option<usize>> {
         Box::pin(async move {
-            let mut conn = self.shared.publisher.clone();
-            let answer: redis::RedisResult<(String, usize)> = redis::cmd("PUBSUB")
-                .arg("NUMSUB")
-                .arg(&self.channels.request)
-                .query_async(&mut conn)
-                .await;
-            match answer {
-                Ok((_, count)) => Some(count.max(1)),
+            match server_count(&self.shared.publisher, "NUMSUB", &self.channels.request).await {
+                Ok(count) => Some(count),
                 Err(error) => {
                     // Without Redis this server is alone as far as anyone can tell.
                     tracing::warn!(%error, "Redis adapter: cannot count the servers");
@@ -350,7 +315,7 @@ impl Transport for RedisTransport {
 }
 
 async fn publish_loop(shared: Weak<Shared>, mut outgoing: mpsc::Receiver<Outgoing>) {
-    let mut failing = false;
+    let mut health = PublishHealth::default();
     while let Some(message) = outgoing.recv().await {
         let Some(shared) = shared.upgrade() else {
             return;
@@ -363,21 +328,17 @@ async fn publish_loop(shared: Weak<Shared>, mut outgoing: mpsc::Receiver<Outgoin
             .await;
         match result {
             Ok(()) => {
-                if failing {
-                    failing = false;
-                    let c = &shared.counters;
+                if health.published(&shared.counters) {
+                    let c = shared.counters.stats();
                     tracing::warn!(
-                        failed = c.failed.load(Ordering::Relaxed),
-                        dropped = c.dropped.load(Ordering::Relaxed),
+                        failed = c.failed,
+                        dropped = c.dropped,
                         "Redis adapter: publishing again; the messages counted as failed or dropped were lost"
                     );
                 }
-                shared.counters.published.fetch_add(1, Ordering::Relaxed);
             }
             Err(error) => {
-                shared.counters.failed.fetch_add(1, Ordering::Relaxed);
-                if !failing {
-                    failing = true;
+                if health.failed(&shared.counters) {
                     tracing::warn!(%error, "Redis adapter: cannot publish; messages to other servers are lost until Redis is back");
                 }
             }
@@ -389,23 +350,17 @@ async fn subscribe_loop(
     shared: Weak<Shared>,
     mut new_subscriptions: mpsc::UnboundedReceiver<Command>,
 ) {
-    let mut delay = Duration::from_millis(50);
-    let mut lost = false;
+    let mut resubscribe = Resubscribe::new();
     loop {
         let Some(client) = shared.upgrade().map(|s| s.client.clone()) else {
             return;
         };
         match connect(&shared, &client).await {
             Ok(pubsub) => {
-                delay = Duration::from_millis(50);
-                if let Some(shared) = shared.upgrade() {
-                    shared.subscribed.store(true, Ordering::Release);
-                    if lost {
-                        shared.counters.resubscribed.fetch_add(1, Ordering::Relaxed);
-                        tracing::warn!(
-                            "Redis adapter: subscribed again; messages other servers published meanwhile were lost"
-                        );
-                    }
+                if resubscribe.subscribed(shared.upgrade().as_deref().map(|s| &s.counters)) {
+                    tracing::warn!(
+                        "Redis adapter: subscribed again; messages other servers published meanwhile were lost"
+                    );
                 }
                 let (mut sink, mut stream) = pubsub.split();
                 loop {
@@ -413,7 +368,7 @@ async fn subscribe_loop(
                         message = stream.next() => {
                             let Some(message) = message else { break };
                             let Some(shared) = shared.upgrade() else { return };
-                            shared.counters.received.fetch_add(1, Ordering::Relaxed);
+                            shared.counters.count_received();
                             dispatch(&shared, message.get_channel_name(), message.get_payload_bytes());
                         }
                         subscription = new_subscriptions.recv() => {
@@ -437,19 +392,15 @@ async fn subscribe_loop(
                         }
                     }
                 }
-                lost = true;
-                if let Some(shared) = shared.upgrade() {
-                    shared.subscribed.store(false, Ordering::Release);
-                }
+                resubscribe.lost(shared.upgrade().as_deref().map(|s| &s.counters));
                 tracing::warn!("Redis adapter: subscription lost; reconnecting");
             }
             Err(error) => {
                 tracing::debug!(%error, "Redis adapter: cannot subscribe yet");
-                lost = true;
+                resubscribe.failed();
             }
         }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(2));
+        resubscribe.pause().await;
     }
 }
 

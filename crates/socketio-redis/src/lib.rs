@@ -22,6 +22,7 @@
 
 mod adapter;
 pub mod codec;
+mod common;
 mod emitter;
 mod sharded;
 mod streams;

@@ -6,8 +6,7 @@
 //! broadcasts, subscribed by the servers that have the room.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use redis::aio::ConnectionManager;
@@ -17,6 +16,7 @@ use socketio_server::{Adapter, AdapterFuture};
 use tokio::sync::mpsc;
 
 use crate::adapter::RedisStats;
+use crate::common::{Counters, PublishHealth, Resubscribe, lock, publisher, server_count};
 
 /// Which channels a namespace uses (the `subscriptionMode` option).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -78,15 +78,6 @@ impl ShardedConfig {
     }
 }
 
-#[derive(Default)]
-struct Counters {
-    published: AtomicU64,
-    dropped: AtomicU64,
-    failed: AtomicU64,
-    resubscribed: AtomicU64,
-    received: AtomicU64,
-}
-
 struct Namespace {
     nsp: String,
     /// `<prefix>#<nsp>#`.
@@ -110,12 +101,7 @@ struct Shared {
     queue: mpsc::Sender<(String, Vec<u8>)>,
     namespaces: Mutex<Vec<Namespace>>,
     commands: mpsc::UnboundedSender<Command>,
-    subscribed: AtomicBool,
     counters: Counters,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// A Redis adapter over sharded pub/sub (Redis 7), compatible with npm
@@ -163,12 +149,7 @@ impl ShardedRedisAdapter {
             .set_protocol(redis::ProtocolVersion::RESP3);
         // Pushed messages (`smessage`) need RESP3 on the subscribing connection.
         let subscriber = redis::Client::open(info.set_redis_settings(resp3))?;
-        let manager = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(1)))
-            .set_response_timeout(Some(Duration::from_secs(2)))
-            .set_number_of_retries(2)
-            .set_max_delay(Duration::from_secs(2));
-        let publisher = ConnectionManager::new_lazy_with_config(client, manager)?;
+        let publisher = publisher(client)?;
         let (queue, outgoing) = mpsc::channel(config.max_queued_messages.max(1));
         let (commands, command_rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
@@ -178,7 +159,6 @@ impl ShardedRedisAdapter {
             queue,
             namespaces: Mutex::new(Vec::new()),
             commands,
-            subscribed: AtomicBool::new(false),
             counters: Counters::default(),
         });
         tokio::spawn(publish_loop(Arc::downgrade(&shared), outgoing));
@@ -215,19 +195,12 @@ impl ShardedRedisAdapter {
 
     /// What the adapter did so far.
     pub fn stats(&self) -> RedisStats {
-        let c = &self.shared.counters;
-        RedisStats::new(
-            c.published.load(Ordering::Relaxed),
-            c.dropped.load(Ordering::Relaxed),
-            c.failed.load(Ordering::Relaxed),
-            c.resubscribed.load(Ordering::Relaxed),
-            c.received.load(Ordering::Relaxed),
-        )
+        self.shared.counters.stats()
     }
 
     /// Whether the subscribing connection is up.
     pub fn is_connected(&self) -> bool {
-        self.shared.subscribed.load(Ordering::Acquire)
+        self.shared.counters.is_connected()
     }
 }
 
@@ -246,10 +219,9 @@ impl ShardedTransport {
     fn enqueue(&self, channel: String, message: &Message) {
         let payload = encode_cluster(message);
         if self.shared.queue.try_send((channel, payload)).is_err() {
-            let dropped = self.shared.counters.dropped.fetch_add(1, Ordering::Relaxed);
-            if dropped % 1000 == 0 {
+            if let Some(dropped) = self.shared.counters.count_dropped() {
                 tracing::warn!(
-                    dropped = dropped + 1,
+                    dropped,
                     "sharded Redis adapter: publish queue full, messages to other servers dropped"
                 );
             }
@@ -287,14 +259,8 @@ impl Transport for ShardedTransport {
 
     fn server_count(&self) -> AdapterFuture<'_, Option<usize>> {
         Box::pin(async move {
-            let mut conn = self.shared.publisher.clone();
-            let answer: redis::RedisResult<(String, usize)> = redis::cmd("PUBSUB")
-                .arg("SHARDNUMSUB")
-                .arg(&self.channel)
-                .query_async(&mut conn)
-                .await;
-            match answer {
-                Ok((_, count)) => Some(count.max(1)),
+            match server_count(&self.shared.publisher, "SHARDNUMSUB", &self.channel).await {
+                Ok(count) => Some(count),
                 Err(error) => {
                     tracing::warn!(%error, "sharded Redis adapter: cannot count the servers");
                     Some(1)
@@ -354,7 +320,7 @@ impl Transport for ShardedTransport {
 }
 
 async fn publish_loop(shared: Weak<Shared>, mut outgoing: mpsc::Receiver<(String, Vec<u8>)>) {
-    let mut failing = false;
+    let mut health = PublishHealth::default();
     while let Some((channel, payload)) = outgoing.recv().await {
         let Some(shared) = shared.upgrade() else {
             return;
@@ -367,19 +333,17 @@ async fn publish_loop(shared: Weak<Shared>, mut outgoing: mpsc::Receiver<(String
             .await;
         match result {
             Ok(()) => {
-                if std::mem::take(&mut failing) {
+                if health.published(&shared.counters) {
+                    let c = shared.counters.stats();
                     tracing::warn!(
-                        failed = shared.counters.failed.load(Ordering::Relaxed),
-                        dropped = shared.counters.dropped.load(Ordering::Relaxed),
+                        failed = c.failed,
+                        dropped = c.dropped,
                         "sharded Redis adapter: publishing again; messages counted as failed or dropped were lost"
                     );
                 }
-                shared.counters.published.fetch_add(1, Ordering::Relaxed);
             }
             Err(error) => {
-                shared.counters.failed.fetch_add(1, Ordering::Relaxed);
-                if !failing {
-                    failing = true;
+                if health.failed(&shared.counters) {
                     tracing::warn!(%error, "sharded Redis adapter: cannot publish");
                 }
             }
@@ -391,8 +355,7 @@ async fn publish_loop(shared: Weak<Shared>, mut outgoing: mpsc::Receiver<(String
 const PUSH_QUEUE: usize = 10_000;
 
 async fn subscribe_loop(shared: Weak<Shared>, mut commands: mpsc::UnboundedReceiver<Command>) {
-    let mut delay = Duration::from_millis(50);
-    let mut lost = false;
+    let mut resubscribe = Resubscribe::new();
     loop {
         let Some(client) = shared.upgrade().map(|s| s.client.clone()) else {
             return;
@@ -427,15 +390,10 @@ async fn subscribe_loop(shared: Weak<Shared>, mut commands: mpsc::UnboundedRecei
         };
         match connected.await {
             Ok(mut conn) => {
-                delay = Duration::from_millis(50);
-                if let Some(shared) = shared.upgrade() {
-                    shared.subscribed.store(true, Ordering::Release);
-                    if lost {
-                        shared.counters.resubscribed.fetch_add(1, Ordering::Relaxed);
-                        tracing::warn!(
-                            "sharded Redis adapter: subscribed again; messages published meanwhile were lost"
-                        );
-                    }
+                if resubscribe.subscribed(shared.upgrade().as_deref().map(|s| &s.counters)) {
+                    tracing::warn!(
+                        "sharded Redis adapter: subscribed again; messages published meanwhile were lost"
+                    );
                 }
                 let mut ping = tokio::time::interval(Duration::from_secs(1));
                 loop {
@@ -445,7 +403,7 @@ async fn subscribe_loop(shared: Weak<Shared>, mut commands: mpsc::UnboundedRecei
                             match push.kind {
                                 redis::PushKind::SMessage => {
                                     let Some(shared) = shared.upgrade() else { return };
-                                    shared.counters.received.fetch_add(1, Ordering::Relaxed);
+                                    shared.counters.count_received();
                                     if let [channel, payload, ..] = push.data.as_slice() {
                                         if let (Some(channel), Some(payload)) = (bytes_of(channel), bytes_of(payload)) {
                                             dispatch(&shared, &String::from_utf8_lossy(channel), payload);
@@ -474,19 +432,15 @@ async fn subscribe_loop(shared: Weak<Shared>, mut commands: mpsc::UnboundedRecei
                         }
                     }
                 }
-                lost = true;
-                if let Some(shared) = shared.upgrade() {
-                    shared.subscribed.store(false, Ordering::Release);
-                }
+                resubscribe.lost(shared.upgrade().as_deref().map(|s| &s.counters));
                 tracing::warn!("sharded Redis adapter: subscription lost; reconnecting");
             }
             Err(error) => {
                 tracing::debug!(%error, "sharded Redis adapter: cannot subscribe yet");
-                lost = true;
+                resubscribe.failed();
             }
         }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(2));
+        resubscribe.pause().await;
     }
 }
 

@@ -6,8 +6,8 @@
 //! connection state recovery, and sessions are kept in Redis (`sio:session:<pid>`), so a client
 //! can resume on any server of the cluster.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -23,6 +23,7 @@ use socketio_server::{Adapter, AdapterFuture};
 use tokio::sync::mpsc;
 
 use crate::adapter::RedisStats;
+use crate::common::{Counters, PublishHealth, Resubscribe, lock, publisher, server_count};
 
 /// Settings of the Redis Streams adapter (the options of `@socket.io/redis-streams-adapter`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,15 +123,6 @@ enum Job {
     },
 }
 
-#[derive(Default)]
-struct Counters {
-    published: AtomicU64,
-    dropped: AtomicU64,
-    failed: AtomicU64,
-    resubscribed: AtomicU64,
-    received: AtomicU64,
-}
-
 struct Namespace {
     nsp: String,
     public: String,
@@ -150,12 +142,7 @@ struct Shared {
     /// Set while Redis is known to be unreachable: recorded broadcasts are then delivered
     /// here at once, without an offset, instead of waiting for it.
     down: AtomicBool,
-    subscribed: AtomicBool,
     counters: Counters,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// A Redis Streams adapter compatible with npm `@socket.io/redis-streams-adapter`, with
@@ -202,12 +189,7 @@ impl StreamsAdapter {
     /// Outside a tokio runtime.
     pub fn new(url: &str, config: StreamsConfig) -> redis::RedisResult<Self> {
         let client = redis::Client::open(url)?;
-        let manager = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(1)))
-            .set_response_timeout(Some(Duration::from_secs(2)))
-            .set_number_of_retries(2)
-            .set_max_delay(Duration::from_secs(2));
-        let publisher = ConnectionManager::new_lazy_with_config(client.clone(), manager)?;
+        let publisher = publisher(client.clone())?;
         let (queue, jobs) = mpsc::channel(config.max_queued_messages.max(1));
         let (subscribe, subscriptions) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
@@ -219,7 +201,6 @@ impl StreamsAdapter {
             subscribe,
             streams: Mutex::new(Vec::new()),
             down: AtomicBool::new(false),
-            subscribed: AtomicBool::new(false),
             counters: Counters::default(),
         });
         tokio::spawn(write_loop(Arc::downgrade(&shared), jobs));
@@ -263,19 +244,12 @@ impl StreamsAdapter {
 
     /// What the adapter did so far.
     pub fn stats(&self) -> RedisStats {
-        let c = &self.shared.counters;
-        RedisStats::new(
-            c.published.load(Ordering::Relaxed),
-            c.dropped.load(Ordering::Relaxed),
-            c.failed.load(Ordering::Relaxed),
-            c.resubscribed.load(Ordering::Relaxed),
-            c.received.load(Ordering::Relaxed),
-        )
+        self.shared.counters.stats()
     }
 
     /// Whether the subscribing connection is up.
     pub fn is_connected(&self) -> bool {
-        self.shared.subscribed.load(Ordering::Acquire)
+        self.shared.counters.is_connected()
     }
 }
 
@@ -346,10 +320,9 @@ fn from_entry(fields: &std::collections::HashMap<String, redis::Value>) -> Optio
 impl StreamsTransport {
     fn enqueue(&self, job: Job) {
         if let Err(error) = self.shared.queue.try_send(job) {
-            let dropped = self.shared.counters.dropped.fetch_add(1, Ordering::Relaxed);
-            if dropped % 1000 == 0 {
+            if let Some(dropped) = self.shared.counters.count_dropped() {
                 tracing::warn!(
-                    dropped = dropped + 1,
+                    dropped,
                     "Redis streams adapter: queue full, messages to other servers dropped"
                 );
             }
@@ -411,13 +384,8 @@ impl Transport for StreamsTransport {
 
     fn server_count(&self) -> AdapterFuture<'_, Option<usize>> {
         Box::pin(async move {
-            let mut conn = self.shared.publisher.clone();
-            let answer: redis::RedisResult<(String, usize)> = redis::cmd("PUBSUB")
-                .arg("NUMSUB")
-                .arg(&self.public)
-                .query_async(&mut conn)
-                .await;
-            Some(answer.map_or(1, |(_, count)| count.max(1)))
+            let answer = server_count(&self.shared.publisher, "NUMSUB", &self.public).await;
+            Some(answer.unwrap_or(1))
         })
     }
 
@@ -513,7 +481,7 @@ impl Transport for StreamsTransport {
 }
 
 async fn write_loop(shared: Weak<Shared>, mut jobs: mpsc::Receiver<Job>) {
-    let mut failing = false;
+    let mut health = PublishHealth::default();
     while let Some(job) = jobs.recv().await {
         let Some(shared) = shared.upgrade() else {
             return;
@@ -548,21 +516,19 @@ async fn write_loop(shared: Weak<Shared>, mut jobs: mpsc::Receiver<Job>) {
         };
         let offset = match result {
             Ok(offset) => {
-                if std::mem::take(&mut failing) {
+                if health.published(&shared.counters) {
                     shared.down.store(false, Ordering::Release);
+                    let c = shared.counters.stats();
                     tracing::warn!(
-                        failed = shared.counters.failed.load(Ordering::Relaxed),
-                        dropped = shared.counters.dropped.load(Ordering::Relaxed),
+                        failed = c.failed,
+                        dropped = c.dropped,
                         "Redis streams adapter: writing again; messages counted as failed or dropped were lost"
                     );
                 }
-                shared.counters.published.fetch_add(1, Ordering::Relaxed);
                 offset
             }
             Err(error) => {
-                shared.counters.failed.fetch_add(1, Ordering::Relaxed);
-                if !failing {
-                    failing = true;
+                if health.failed(&shared.counters) {
                     shared.down.store(true, Ordering::Release);
                     tracing::warn!(%error, "Redis streams adapter: cannot write");
                 }
@@ -636,7 +602,7 @@ async fn read_loop(shared: Weak<Shared>, stream: String) {
             for key in reply.map(|r| r.keys).unwrap_or_default() {
                 for entry in key.ids {
                     offset.clone_from(&entry.id);
-                    shared.counters.received.fetch_add(1, Ordering::Relaxed);
+                    shared.counters.count_received();
                     if let Some(message) = from_entry(&entry.map) {
                         dispatch(&shared, message, Some(entry.id));
                     }
@@ -651,8 +617,7 @@ async fn subscribe_loop(
     shared: Weak<Shared>,
     mut subscriptions: mpsc::UnboundedReceiver<(bool, Vec<String>)>,
 ) {
-    let mut delay = Duration::from_millis(50);
-    let mut lost = false;
+    let mut resubscribe = Resubscribe::new();
     loop {
         let Some(client) = shared.upgrade().map(|s| s.client.clone()) else {
             return;
@@ -678,22 +643,21 @@ async fn subscribe_loop(
         };
         match connected.await {
             Ok(pubsub) => {
-                delay = Duration::from_millis(50);
-                if let Some(shared) = shared.upgrade() {
-                    shared.subscribed.store(true, Ordering::Release);
+                let alive = shared.upgrade();
+                if let Some(shared) = &alive {
                     shared.down.store(false, Ordering::Release);
-                    if lost {
-                        shared.counters.resubscribed.fetch_add(1, Ordering::Relaxed);
-                        tracing::warn!("Redis streams adapter: subscribed again");
-                    }
                 }
+                if resubscribe.subscribed(alive.as_deref().map(|s| &s.counters)) {
+                    tracing::warn!("Redis streams adapter: subscribed again");
+                }
+                drop(alive);
                 let (mut sink, mut messages) = pubsub.split();
                 loop {
                     tokio::select! {
                         message = messages.next() => {
                             let Some(message) = message else { break };
                             let Some(shared) = shared.upgrade() else { return };
-                            shared.counters.received.fetch_add(1, Ordering::Relaxed);
+                            shared.counters.count_received();
                             let decoded = value::from_msgpack(message.get_payload_bytes())
                                 .ok()
                                 .and_then(from_cluster_value);
@@ -715,20 +679,19 @@ async fn subscribe_loop(
                         }
                     }
                 }
-                lost = true;
-                if let Some(shared) = shared.upgrade() {
-                    shared.subscribed.store(false, Ordering::Release);
+                let alive = shared.upgrade();
+                resubscribe.lost(alive.as_deref().map(|s| &s.counters));
+                if let Some(shared) = alive {
                     shared.down.store(true, Ordering::Release);
                 }
                 tracing::warn!("Redis streams adapter: subscription lost; reconnecting");
             }
             Err(error) => {
                 tracing::debug!(%error, "Redis streams adapter: cannot subscribe yet");
-                lost = true;
+                resubscribe.failed();
             }
         }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(2));
+        resubscribe.pause().await;
     }
 }
 
