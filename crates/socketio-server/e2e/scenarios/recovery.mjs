@@ -4,7 +4,9 @@
 import { assert, ask, connected, next, scenario, socket } from "../lib.mjs";
 
 scenario(async () => {
-  const s = socket("/", { reconnection: true, reconnectionDelay: 50, reconnectionDelayMax: 100 });
+  // The server must have seen the old transport close (and stored the session) before the
+  // client comes back; 50 ms was not always enough on a loaded 2-core machine, so wait longer.
+  const s = socket("/", { reconnection: true, reconnectionDelay: 400, reconnectionDelayMax: 800 });
   const got = [];
   s.onAny((...args) => got.push(args));
   await connected(s);
