@@ -231,6 +231,31 @@ impl ShardedTransport {
     fn room_channel(&self, room: &str) -> String {
         format!("{}{room}#", self.channel)
     }
+
+    /// Dynamic mode: subscribes to a room's channel when the room appears on this server, and
+    /// unsubscribes when it is gone.
+    fn follow_room(&self, room: &str, subscribe: bool) {
+        if self.shared.config.subscription_mode != SubscriptionMode::Dynamic {
+            return;
+        }
+        let channel = self.room_channel(room);
+        if let Some(ns) = lock(&self.shared.namespaces)
+            .iter_mut()
+            .find(|ns| ns.nsp == self.nsp)
+        {
+            if subscribe {
+                ns.rooms.insert(channel.clone());
+            } else {
+                ns.rooms.remove(&channel);
+            }
+        }
+        let command = if subscribe {
+            Command::Subscribe(channel)
+        } else {
+            Command::Unsubscribe(channel)
+        };
+        let _ = self.shared.commands.send(command);
+    }
 }
 
 impl Transport for ShardedTransport {
@@ -291,31 +316,11 @@ impl Transport for ShardedTransport {
     }
 
     fn room_created(&self, room: &str) {
-        if self.shared.config.subscription_mode != SubscriptionMode::Dynamic {
-            return;
-        }
-        let channel = self.room_channel(room);
-        if let Some(ns) = lock(&self.shared.namespaces)
-            .iter_mut()
-            .find(|ns| ns.nsp == self.nsp)
-        {
-            ns.rooms.insert(channel.clone());
-        }
-        let _ = self.shared.commands.send(Command::Subscribe(channel));
+        self.follow_room(room, true);
     }
 
     fn room_deleted(&self, room: &str) {
-        if self.shared.config.subscription_mode != SubscriptionMode::Dynamic {
-            return;
-        }
-        let channel = self.room_channel(room);
-        if let Some(ns) = lock(&self.shared.namespaces)
-            .iter_mut()
-            .find(|ns| ns.nsp == self.nsp)
-        {
-            ns.rooms.remove(&channel);
-        }
-        let _ = self.shared.commands.send(Command::Unsubscribe(channel));
+        self.follow_room(room, false);
     }
 }
 
