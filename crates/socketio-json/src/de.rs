@@ -285,6 +285,11 @@ impl<'de, 'b> Deserializer<'de, 'b> {
         if self.max_depth == 0 {
             return Err(Error::DepthLimit);
         }
+        if at > self.r.bytes.len() {
+            // A caller's `at` past the input: the input ended early, not a panic later.
+            self.r.pos = self.r.bytes.len();
+            return Err(self.r.err(SyntaxError::Eof));
+        }
         self.depth = 1;
         self.r.pos = at;
         self.tail_first = first;

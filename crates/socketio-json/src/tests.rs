@@ -925,6 +925,11 @@ fn resumed_tail_validates_everything_after_the_name() {
             .unwrap()
             .is_empty()
     );
+    // A position past the input (or at usize::MAX) is an error, not a panic.
+    for at in [4, usize::MAX] {
+        assert!(crate::values_from_array_str_at("[1]", at, true, &l).is_err());
+        assert!(crate::from_array_tail_str_at::<(u8,)>("[1]", at, true, &[], &l).is_err());
+    }
     let none = Limits { max_depth: 0 };
     assert!(crate::values_from_array_str_at("[1]", 1, true, &none).is_err());
     assert!(crate::from_array_tail_str_at::<(u8,)>("[1]", 1, true, &[], &none).is_err());
