@@ -934,3 +934,43 @@ fn resumed_tail_validates_everything_after_the_name() {
     assert!(crate::values_from_array_str_at("[1]", 1, true, &none).is_err());
     assert!(crate::from_array_tail_str_at::<(u8,)>("[1]", 1, true, &[], &none).is_err());
 }
+
+#[test]
+fn digit_runs_match_serde_json() {
+    // Integer and fraction runs of every length up to and past the u64 overflow point (where
+    // serde_json switches to a float), followed by every byte that can end a number, and by
+    // ':' and '/', the bytes on either side of the digits.
+    let digits = "18446744073709551615999999999999123456789";
+    let mut cases = Vec::new();
+    for len in 1..=digits.len() {
+        let run = &digits[..len];
+        cases.push(run.to_owned());
+        cases.push(format!("-{run}"));
+        cases.push(format!("0.{run}"));
+        cases.push(format!("7.{run}e-3"));
+        cases.push(format!("{run}.{run}"));
+        cases.push(format!("{}", "9".repeat(len)));
+        cases.push(format!("1{}", "0".repeat(len - 1)));
+    }
+    for case in cases {
+        for end in [
+            "", "]", ",1]", " ]", "e2]", "E+1]", ":]", "/]", ".]", ".5]", "x]",
+        ] {
+            let text = format!("[{case}{end}");
+            agree(text.as_bytes());
+            let typed_u = from_slice::<(u64,)>(text.as_bytes(), &[], &SERDE_JSON_LIMITS).ok();
+            assert_eq!(
+                typed_u,
+                serde_json::from_str::<(u64,)>(&text).ok(),
+                "{text}"
+            );
+            let typed_f = from_slice::<(f64,)>(text.as_bytes(), &[], &SERDE_JSON_LIMITS).ok();
+            let reference = serde_json::from_str::<(f64,)>(&text).ok();
+            assert_eq!(
+                typed_f.map(|(f,)| f.to_bits()),
+                reference.map(|(f,)| f.to_bits()),
+                "{text}"
+            );
+        }
+    }
+}
