@@ -949,7 +949,7 @@ fn digit_runs_match_serde_json() {
         cases.push(format!("0.{run}"));
         cases.push(format!("7.{run}e-3"));
         cases.push(format!("{run}.{run}"));
-        cases.push(format!("{}", "9".repeat(len)));
+        cases.push("9".repeat(len));
         cases.push(format!("1{}", "0".repeat(len - 1)));
     }
     for case in cases {
