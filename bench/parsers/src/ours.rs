@@ -85,8 +85,8 @@ fn read<T>(
 ) -> Result<Received<T>, String> {
     match packet.data {
         PacketData::Event(e) => {
-            let args = args(&e.args).map_err(|e| e.to_string())?;
-            Ok((Some(e.name), e.ack, args))
+            let args = args(e.args()).map_err(|e| e.to_string())?;
+            Ok((Some(e.name_owned()), e.ack, args))
         }
         PacketData::Ack(a) => {
             let args = args(&a.args).map_err(|e| e.to_string())?;
@@ -127,10 +127,10 @@ pub fn decode_typed_args<T: Typed, R>(
     match &packet.data {
         PacketData::Event(e) => {
             let args = e
-                .args
+                .args()
                 .deserialize::<T::Args<'_>>()
                 .map_err(|e| e.to_string())?;
-            Ok(f(Some(&e.name), e.ack, args))
+            Ok(f(Some(e.name()), e.ack, args))
         }
         PacketData::Ack(a) => {
             let args = a

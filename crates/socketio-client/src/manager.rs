@@ -818,7 +818,7 @@ impl Task {
     fn dispatch(&mut self, i: usize, event: Event) {
         let inner = self.nsps[i].inner.clone();
         if self.nsps[i].pid.is_some() {
-            if let Ok(values) = event.args.to_values() {
+            if let Ok(values) = event.args().to_values() {
                 if let Some(serde_json::Value::String(offset)) = values.last() {
                     self.nsps[i].last_offset = Some(offset.clone());
                 }
@@ -832,22 +832,22 @@ impl Task {
             let handlers: Vec<_> = state
                 .handlers
                 .iter()
-                .filter(|(name, _)| *name == event.name)
+                .filter(|(name, _)| *name == event.name())
                 .map(|(_, handler)| handler.clone())
                 .collect();
             (state.any.clone(), handlers)
         };
         for (_, listener) in any {
-            guarded(|| listener(&socket, &event.name, &event.args));
+            guarded(|| listener(&socket, event.name(), event.args()));
         }
-        let mut cx = EventContext::new(&socket, &event.args, event.ack);
+        let mut cx = EventContext::new(&socket, event.args(), event.ack);
         for handler in handlers {
             let mut call = None;
             guarded(|| call = Some(handler.call(&mut cx)));
             match call {
-                Some(Ok(future)) => run_handler(future, &event.name),
+                Some(Ok(future)) => run_handler(future, event.name()),
                 Some(Err(error)) => {
-                    tracing::warn!(event = %&*event.name, %error, "event handler skipped");
+                    tracing::warn!(event = %event.name(), %error, "event handler skipped");
                 }
                 None => {}
             }

@@ -39,8 +39,8 @@ impl EventPacket {
         };
         Some(Self {
             nsp: packet.nsp.to_string(),
-            event: event.name.to_string(),
-            args: args_to_values(&event.args)?,
+            event: event.name().to_owned(),
+            args: args_to_values(event.args())?,
         })
     }
 

@@ -35,7 +35,7 @@
 //! let packet = decoder.decode_text(r#"2["answer",42]"#.into()).unwrap().unwrap();
 //! let PacketData::Event(event) = packet.data else { unreachable!() };
 //! let socket = MySocket("a");
-//! let mut cx = EventContext::new(&socket, &event.args, event.ack);
+//! let mut cx = EventContext::new(&socket, event.args(), event.ack);
 //! let future = handler.call(&mut cx).unwrap();
 //! run_inline(Box::pin(async move { future.await.unwrap() }));
 //! ```
@@ -363,7 +363,7 @@ mod tests {
             .unwrap()
             .unwrap();
         match packet.data {
-            socketio_proto::PacketData::Event(event) => event.args,
+            socketio_proto::PacketData::Event(event) => event.into_args(),
             _ => unreachable!(),
         }
     }

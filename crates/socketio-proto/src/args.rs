@@ -98,6 +98,24 @@ impl Buf {
         }
     }
 
+    /// `start..end` of the whole text (not of the span), when it is text: a slice the decoder
+    /// checked to sit on char boundaries, so no UTF-8 check here.
+    #[inline]
+    pub(crate) fn text_at(&self, start: usize, end: usize) -> Option<&str> {
+        match &self.data {
+            BufData::Text(s) => s.get(start..end),
+            BufData::Bin(_) => None,
+        }
+    }
+
+    /// [`text_at`](Buf::text_at) as a reference to the message of its own.
+    pub(crate) fn text_slice(&self, start: usize, end: usize) -> Option<ByteString> {
+        match &self.data {
+            BufData::Text(s) => s.get(start..end).map(|t| s.slice_ref(t)),
+            BufData::Bin(_) => None,
+        }
+    }
+
     /// The span as text, when it is text.
     #[inline]
     pub(crate) fn as_str(&self) -> Option<&str> {
@@ -315,8 +333,8 @@ impl Args {
     /// let mut d = Decoder::new(Parser::Json, ProtocolVersion::V5, Limits::default());
     /// let p = d.decode_text(r#"2["e","x",]"#.into())?.unwrap();
     /// let PacketData::Event(e) = p.data else { unreachable!() };
-    /// assert!(e.args.deserialize::<(String,)>().is_err());
-    /// assert!(e.args.validate().is_err()); // a syntax error: close the connection
+    /// assert!(e.args().deserialize::<(String,)>().is_err());
+    /// assert!(e.args().validate().is_err()); // a syntax error: close the connection
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn validate(&self) -> Result<(), crate::DecodeError> {

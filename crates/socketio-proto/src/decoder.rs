@@ -25,8 +25,8 @@ use crate::{Limits, Parser, ProtocolVersion, Validation};
 /// assert!(d.decode_text(r#"51-["upload",{"_placeholder":true,"num":0}]"#.into())?.is_none());
 /// let p = d.decode_binary(bytes::Bytes::from_static(&[1, 2, 3]))?.expect("complete");
 /// let PacketData::Event(e) = p.data else { panic!() };
-/// assert_eq!(&*e.name, "upload");
-/// let (file,): (bytes::Bytes,) = e.args.deserialize()?;
+/// assert_eq!(e.name(), "upload");
+/// let (file,): (bytes::Bytes,) = e.args().deserialize()?;
 /// assert_eq!(&file[..], &[1, 2, 3]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -42,12 +42,25 @@ pub struct Decoder {
 }
 
 #[derive(Debug)]
-struct Pending {
+pub(crate) struct Pending {
     packet: Packet,
     expected: usize,
     buffers: Vec<Bytes>,
     /// Bytes received for this packet so far (text and attachments).
     size: usize,
+}
+
+impl Pending {
+    /// `packet`, read from a text message of `size` bytes, waiting for `expected` attachments.
+    pub(crate) fn new(packet: Packet, expected: usize, size: usize) -> Box<Self> {
+        Box::new(Pending {
+            packet,
+            expected,
+            // Bounded by `max_attachments`, checked by the header parser.
+            buffers: Vec::with_capacity(expected),
+            size,
+        })
+    }
 }
 
 impl Decoder {
@@ -106,26 +119,8 @@ impl Decoder {
     /// Decodes one engine.io text message.
     #[inline]
     pub fn decode_text(&mut self, text: ByteString) -> Result<Option<Packet>, DecodeError> {
-        let r = self.text_inner(text);
-        if r.is_err() {
-            self.pending = None;
-        }
-        r
-    }
-
-    /// Decodes one engine.io binary message.
-    #[inline]
-    pub fn decode_binary(&mut self, data: Bytes) -> Result<Option<Packet>, DecodeError> {
-        let r = self.binary_inner(data);
-        if r.is_err() {
-            self.pending = None;
-        }
-        r
-    }
-
-    #[inline]
-    fn text_inner(&mut self, text: ByteString) -> Result<Option<Packet>, DecodeError> {
-        if let Some(p) = &self.pending {
+        // Taking the pending packet is the reset an error asks for.
+        if let Some(p) = self.pending.take() {
             return Err(DecodeError::UnexpectedText {
                 missing: p.expected - p.buffers.len(),
             });
@@ -140,19 +135,39 @@ impl Decoder {
                 max: self.limits.max_message_size,
             });
         }
-        let size = text.len();
-        let header = crate::json::decode_text(text, self.version, &self.limits, self.validation)?;
-        if header.attachments == 0 {
-            return Ok(Some(header.packet));
+        // A tail call: the packet is built where the caller wants it, not moved through here
+        // (a packet is large). Nothing is pending, so an error leaves the decoder reset.
+        crate::json::decode_text(
+            text,
+            self.version,
+            &self.limits,
+            self.validation,
+            &mut self.pending,
+        )
+    }
+
+    /// Decodes one engine.io binary message.
+    #[inline]
+    pub fn decode_binary(&mut self, data: Bytes) -> Result<Option<Packet>, DecodeError> {
+        match self.parser {
+            Parser::Json => {}
+            #[cfg(feature = "msgpack")]
+            Parser::Msgpack => {
+                // Every msgpack packet is one message: nothing is ever pending. A tail call, as
+                // for a text packet.
+                if data.len() > self.limits.max_message_size {
+                    return Err(DecodeError::TooLarge {
+                        max: self.limits.max_message_size,
+                    });
+                }
+                return crate::msgpack::decode(data, self.version, &self.limits, self.validation);
+            }
         }
-        self.pending = Some(Box::new(Pending {
-            packet: header.packet,
-            expected: header.attachments,
-            // Bounded by `max_attachments`, checked by the header parser.
-            buffers: Vec::with_capacity(header.attachments),
-            size,
-        }));
-        Ok(None)
+        let r = self.binary_inner(data);
+        if r.is_err() {
+            self.pending = None;
+        }
+        r
     }
 
     #[inline]
@@ -161,14 +176,6 @@ impl Decoder {
             return Err(DecodeError::TooLarge {
                 max: self.limits.max_message_size,
             });
-        }
-        match self.parser {
-            Parser::Json => {}
-            #[cfg(feature = "msgpack")]
-            Parser::Msgpack => {
-                return crate::msgpack::decode(data, self.version, &self.limits, self.validation)
-                    .map(Some);
-            }
         }
         let Some(pending) = &mut self.pending else {
             return Err(DecodeError::UnexpectedBinary);

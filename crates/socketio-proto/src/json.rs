@@ -7,21 +7,17 @@ use bytestring::ByteString;
 use serde::Serialize;
 
 use crate::args::{Args, Buf, JsonSink, RawValue, trim_json_ws};
+use crate::decoder::Pending;
 use crate::encode::{AckTemplate, Encoded, Message};
 use crate::error::{DecodeError, EncodeError};
-use crate::packet::{Ack, AckId, Event, MAIN_NAMESPACE, Packet, PacketData, PacketType};
+use std::borrow::Cow;
+
+use crate::packet::{Ack, AckId, Event, EventName, MAIN_NAMESPACE, Packet, PacketData, PacketType};
 use crate::{Limits, Parser, ProtocolVersion, Validation, ser};
 
 // ---------------------------------------------------------------------------------------------
 // Decoding
 // ---------------------------------------------------------------------------------------------
-
-/// A text packet, complete or waiting for its attachments.
-pub(crate) struct Header {
-    pub(crate) packet: Packet,
-    /// Attachments announced by a binary packet (0 otherwise).
-    pub(crate) attachments: usize,
-}
 
 /// Returns `s` as a slice of `text` when it points into it (zero-copy), a copy otherwise.
 fn sub_str(text: &ByteString, s: &str) -> ByteString {
@@ -62,14 +58,19 @@ fn sub_bytes(text: &ByteString, b: &[u8]) -> Bytes {
     }
 }
 
-/// Parses a text message. Attachments of a binary packet are not part of it: the caller collects
-/// `Header::attachments` binary messages and stores them in the packet's args.
+/// Parses a text message: the packet, or `None` when it is a binary packet, then left in
+/// `pending` (empty on entry) for the decoder to collect its attachments.
+///
+/// Returns what [`Decoder::decode_text`](crate::Decoder::decode_text) returns so that the packet
+/// is written once, in the caller's place.
 pub(crate) fn decode_text(
     text: ByteString,
     version: ProtocolVersion,
     limits: &Limits,
     validation: Validation,
-) -> Result<Header, DecodeError> {
+    pending: &mut Option<Box<Pending>>,
+) -> Result<Option<Packet>, DecodeError> {
+    let size = text.len();
     let b = text.as_bytes().as_ref();
     let (&first, _) = b.split_first().ok_or(DecodeError::Empty)?;
     let ty = first
@@ -201,7 +202,17 @@ pub(crate) fn decode_text(
                     name.as_ref(),
                 )));
             }
-            let name = sub_str(&text, &name);
+            let name = match name {
+                // Kept as a span of the text the arguments hold: no reference count of its own.
+                Cow::Borrowed(s) => {
+                    let (start, end) = span_of(&text, s.as_bytes());
+                    match (u32::try_from(start), u32::try_from(end)) {
+                        (Ok(start), Ok(end)) => EventName::InArgs { start, end },
+                        _ => EventName::Owned(sub_str(&text, s)),
+                    }
+                }
+                Cow::Owned(s) => EventName::Owned(ByteString::from(s)),
+            };
             let (start, end) = span_of(&text, array.as_bytes());
             PacketData::Event(Event {
                 name,
@@ -235,10 +246,12 @@ pub(crate) fn decode_text(
             })
         }
     };
-    Ok(Header {
-        packet: Packet { nsp, data },
-        attachments,
-    })
+    let packet = Packet { nsp, data };
+    if attachments == 0 {
+        return Ok(Some(packet));
+    }
+    *pending = Some(Pending::new(packet, attachments, size));
+    Ok(None)
 }
 
 fn is_v4(version: ProtocolVersion) -> bool {
@@ -799,7 +812,7 @@ pub(crate) fn encode_packet(packet: &Packet) -> Result<Encoded, EncodeError> {
             out = Vec::with_capacity(header_len(nsp));
             write_head(&mut out, ty, 0, nsp);
         }
-        PacketData::Event(e) => return encode_event_args(nsp, &e.name, &e.args, e.ack),
+        PacketData::Event(e) => return encode_event_args(nsp, e.name(), &e.args, e.ack),
         PacketData::Ack(a) => {
             a.args.check_parser(Parser::Json)?;
             let elements = a.args.json_elements();
@@ -901,7 +914,7 @@ mod tests {
             .unwrap();
         let range = text.as_ptr() as usize..text.as_ptr() as usize + text.len();
         assert!(range.contains(&(p.nsp.as_ptr() as usize)));
-        assert!(range.contains(&(event(&p).name.as_ptr() as usize)));
+        assert!(range.contains(&(event(&p).name().as_ptr() as usize)));
         // No leading '/': main namespace, and what follows must be an id or the payload.
         assert_eq!(
             dec("2admin,[\"a\"]").unwrap_err(),
@@ -972,7 +985,7 @@ mod tests {
         assert!(dec("4\"plain\"").is_ok());
         // JSON whitespace around the payload is allowed (JSON.parse allows it).
         let p = dec("2 [ \"a\" , 1 ] \n").unwrap().unwrap();
-        assert_eq!(&*event(&p).name, "a");
+        assert_eq!(event(&p).name(), "a");
         assert_eq!(event(&p).args.to_values().unwrap(), [serde_json::json!(1)]);
     }
 
@@ -1089,7 +1102,35 @@ mod tests {
     #[test]
     fn event_names() {
         let p = dec(r#"2["a\u0062\n"]"#).unwrap().unwrap();
-        assert_eq!(&*event(&p).name, "ab\n");
+        assert_eq!(event(&p).name(), "ab\n");
+        assert!(matches!(event(&p).name, EventName::Owned(_)));
+        assert_eq!(&*event(&p).name_owned(), "ab\n");
+        // A plain name is a span of the message, shared by its owned form; wherever it is kept,
+        // the event equals one built from its parts.
+        let text: ByteString = "2 [ \"hé\" , 1 ]".into();
+        let p = Decoder::new(Parser::Json, V5, Limits::default())
+            .decode_text(text.clone())
+            .unwrap()
+            .unwrap();
+        let e = event(&p);
+        assert!(matches!(e.name, EventName::InArgs { .. }));
+        assert_eq!(e.name(), "hé");
+        let owned = e.name_owned();
+        assert_eq!(&*owned, "hé");
+        let range = text.as_ptr() as usize..text.as_ptr() as usize + text.len();
+        assert!(range.contains(&(owned.as_ptr() as usize)));
+        let built = Event::new("hé", Args::new(Parser::Json, &(1,)).unwrap(), None);
+        assert_eq!(e, &built);
+        assert_ne!(
+            e,
+            &Event::new("he", Args::new(Parser::Json, &(1,)).unwrap(), None)
+        );
+        let (name, args, ack) = e.clone().into_parts();
+        assert_eq!(
+            (&*name, args.deserialize::<(u8,)>().unwrap(), ack),
+            ("hé", (1,), None)
+        );
+        assert_eq!(format!("{e:?}"), format!("{built:?}"));
         for name in crate::RESERVED_EVENTS {
             let s = format!("2[\"{name}\",1]");
             assert_eq!(

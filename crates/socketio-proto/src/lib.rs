@@ -73,8 +73,8 @@
 //! let mut decoder = Decoder::new(Parser::Json, ProtocolVersion::V5, Limits::default());
 //! let packet = decoder.decode_text(r#"2/chat,12["message","hi",{"to":"bob"}]"#.into())?.unwrap();
 //! let PacketData::Event(event) = packet.data else { unreachable!() };
-//! assert_eq!((&*packet.nsp, &*event.name, event.ack), ("/chat", "message", AckId::new(12)));
-//! let (text, _meta): (String, serde_json::Value) = event.args.deserialize()?;
+//! assert_eq!((&*packet.nsp, event.name(), event.ack), ("/chat", "message", AckId::new(12)));
+//! let (text, _meta): (String, serde_json::Value) = event.args().deserialize()?;
 //! assert_eq!(text, "hi");
 //!
 //! // …and its answer.
@@ -247,7 +247,7 @@ impl Parser {
     /// let mut d = Decoder::new(Parser::Json, ProtocolVersion::V5, Limits::default());
     /// let p = d.decode_text(r#"2["chat",{"text":"hi"},2]"#.into())?.unwrap();
     /// let PacketData::Event(e) = &p.data else { unreachable!() };
-    /// let fwd = Parser::Json.encode_event_args("/room", "chat", &e.args, None)?;
+    /// let fwd = Parser::Json.encode_event_args("/room", "chat", e.args(), None)?;
     /// assert_eq!(fwd.packet, Message::Text(r#"2/room,["chat",{"text":"hi"},2]"#.into()));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```

@@ -21,7 +21,7 @@ use crate::args::{Args, Buf, RawValue};
 use crate::encode::{AckTemplate, Encoded, Message};
 use crate::error::{ArgsError, DecodeError, EncodeError};
 use crate::json::check_event;
-use crate::packet::{Ack, AckId, Event, MAIN_NAMESPACE, Packet, PacketData, PacketType};
+use crate::packet::{Ack, AckId, Event, EventName, MAIN_NAMESPACE, Packet, PacketData, PacketType};
 use crate::ser::{self, ElementSink, Shape};
 use crate::{Limits, Parser, ProtocolVersion, Validation};
 
@@ -87,7 +87,7 @@ pub(crate) fn decode(
     _version: ProtocolVersion,
     limits: &Limits,
     _validation: Validation,
-) -> Result<Packet, DecodeError> {
+) -> Result<Option<Packet>, DecodeError> {
     let ml = limits.msgpack();
     let mut r = Reader::new(&data);
     let entries = r.read_map_len()?;
@@ -210,7 +210,7 @@ pub(crate) fn decode(
             let rest = ar.position();
             let (start, end) = span_in(&data, span);
             PacketData::Event(Event {
-                name,
+                name: EventName::Owned(name),
                 args: Args {
                     parser: Parser::Msgpack,
                     array: Buf::bin(data, start, end),
@@ -247,10 +247,11 @@ pub(crate) fn decode(
         // Filtered above: the msgpack parser has no binary packet types.
         PacketType::BinaryEvent | PacketType::BinaryAck => return Err(DecodeError::UnknownType),
     };
-    Ok(Packet {
+    // `Option` because that is what the decoder returns: the packet is written once, in place.
+    Ok(Some(Packet {
         nsp,
         data: packet_data,
-    })
+    }))
 }
 
 pub(crate) fn deserialize_args<'de, T: Deserialize<'de>>(args: &'de Args) -> Result<T, ArgsError> {
@@ -587,7 +588,7 @@ pub(crate) fn encode_packet(packet: &Packet) -> Result<Encoded, EncodeError> {
             write_type(&mut out, PacketType::ConnectError);
             write_raw(&mut out, v)?;
         }
-        PacketData::Event(e) => return encode_event_args(nsp, &e.name, &e.args, e.ack),
+        PacketData::Event(e) => return encode_event_args(nsp, e.name(), &e.args, e.ack),
         PacketData::Ack(a) => {
             a.args.check_parser(Parser::Msgpack)?;
             let elements = a.args.msgpack_elements();
@@ -659,7 +660,7 @@ mod tests {
         let PacketData::Event(e) = &p.data else {
             panic!()
         };
-        assert_eq!((&*e.name, e.ack.map(AckId::get)), ("e", Some(3)));
+        assert_eq!((e.name(), e.ack.map(AckId::get)), ("e", Some(3)));
         assert_eq!(e.args.deserialize::<u32>().unwrap(), 1);
     }
 

@@ -175,14 +175,108 @@ pub enum PacketData {
 }
 
 /// An event: its name, its arguments (kept raw until asked for) and an optional ack id.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// The name and the arguments are private because a decoded name is usually not a value of its
+/// own but a span of the message the arguments keep (no reference count to take and drop per
+/// packet): replacing the arguments alone would leave the name pointing into another message.
+///
+/// ```
+/// use socketio_proto::{AckId, Args, Event, Parser};
+/// let e = Event::new("chat", Args::new(Parser::Json, &("hi",))?, AckId::new(1));
+/// assert_eq!((e.name(), e.ack), ("chat", AckId::new(1)));
+/// let (name, args, _ack) = e.into_parts();
+/// assert_eq!((&*name, args.deserialize::<(String,)>()?.0.as_str()), ("chat", "hi"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
 pub struct Event {
-    /// The event name (always a string, never one of the [`RESERVED_EVENTS`]).
-    pub name: ByteString,
-    /// The arguments after the name.
-    pub args: Args,
+    /// Always a string, never one of the [`RESERVED_EVENTS`] when decoded.
+    pub(crate) name: EventName,
+    pub(crate) args: Args,
     /// Present when the sender waits for an [`Ack`].
     pub ack: Option<AckId>,
+}
+
+/// Where an [`Event`]'s name is kept.
+#[derive(Clone)]
+pub(crate) enum EventName {
+    /// `start..end` of the text buffer of the event's JSON [`Args`] (a name written without
+    /// escapes, the usual case): shares the arguments' reference to the message.
+    InArgs { start: u32, end: u32 },
+    /// A name of its own: an unescaped JSON name, a msgpack name (checked for UTF-8 once, when
+    /// decoded), or one given to [`Event::new`].
+    Owned(ByteString),
+}
+
+impl Event {
+    /// An event named `name` with `args`, waiting for an [`Ack`] when `ack` is set (to encode
+    /// with [`Parser::encode`](crate::Parser::encode), or to compare with a decoded one).
+    pub fn new(name: impl Into<ByteString>, args: Args, ack: Option<AckId>) -> Self {
+        Event {
+            name: EventName::Owned(name.into()),
+            args,
+            ack,
+        }
+    }
+
+    /// The event name.
+    #[inline]
+    pub fn name(&self) -> &str {
+        match &self.name {
+            EventName::InArgs { start, end } => self
+                .args
+                .array
+                .text_at(*start as usize, *end as usize)
+                .unwrap_or_default(),
+            EventName::Owned(s) => s,
+        }
+    }
+
+    /// The event name as a value of its own, for a caller that keeps it past the event (a
+    /// reference to the message, no copy, for a decoded name).
+    pub fn name_owned(&self) -> ByteString {
+        match &self.name {
+            EventName::InArgs { start, end } => self
+                .args
+                .array
+                .text_slice(*start as usize, *end as usize)
+                .unwrap_or_default(),
+            EventName::Owned(s) => s.clone(),
+        }
+    }
+
+    /// The arguments after the name.
+    #[inline]
+    pub fn args(&self) -> &Args {
+        &self.args
+    }
+
+    /// The arguments, dropping the name.
+    pub fn into_args(self) -> Args {
+        self.args
+    }
+
+    /// The name (see [`name_owned`](Event::name_owned)), the arguments and the ack id.
+    pub fn into_parts(self) -> (ByteString, Args, Option<AckId>) {
+        (self.name_owned(), self.args, self.ack)
+    }
+}
+
+impl PartialEq for Event {
+    /// Same name, same arguments, same ack id (wherever the name is kept).
+    fn eq(&self, other: &Self) -> bool {
+        self.name() == other.name() && self.args == other.args && self.ack == other.ack
+    }
+}
+
+impl std::fmt::Debug for Event {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Event")
+            .field("name", &self.name())
+            .field("args", &self.args)
+            .field("ack", &self.ack)
+            .finish()
+    }
 }
 
 /// The answer to an event that carried an ack id.

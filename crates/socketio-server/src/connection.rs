@@ -106,7 +106,10 @@ impl Conn {
             packet = decoder.decode(message).ok()?;
         }
         match packet?.data {
-            PacketData::Event(event) => Some((event.name, event.args)),
+            PacketData::Event(event) => {
+                let (name, args, _) = event.into_parts();
+                Some((name, args))
+            }
             _ => None,
         }
     }

@@ -628,7 +628,7 @@ impl Socket {
             let mut matching = state
                 .events
                 .iter()
-                .filter(|(name, _)| *name == event.name)
+                .filter(|(name, _)| *name == event.name())
                 .map(|(_, h)| h.clone());
             let first = matching.next();
             let more: Vec<_> = matching.collect();
@@ -644,10 +644,10 @@ impl Socket {
         };
         if let Some((any, middlewares)) = extra {
             for listener in &any {
-                listener(self, &event.name, &event.args);
+                listener(self, event.name(), event.args());
             }
             for middleware in &middlewares {
-                if let Err(error) = middleware(self, &event.name, &event.args) {
+                if let Err(error) = middleware(self, event.name(), event.args()) {
                     self.emit_error(error);
                     return;
                 }
@@ -655,7 +655,7 @@ impl Socket {
         }
         let mut ack = event.ack;
         for handler in first.into_iter().chain(more) {
-            let mut cx = EventContext::new(self, &event.args, ack);
+            let mut cx = EventContext::new(self, event.args(), ack);
             let called = handler.call(&mut cx);
             // A handler that takes an `Ack` consumes it; later handlers see none. A handler that
             // is not called leaves it.
@@ -665,7 +665,7 @@ impl Socket {
             match called {
                 Ok(future) => {
                     let socket = self.clone();
-                    let name = event.name.clone();
+                    let name = event.name_owned();
                     run_inline(Box::pin(async move {
                         if let Err(error) = future.await {
                             socket.report_error(&name, error);
@@ -673,7 +673,7 @@ impl Socket {
                     }));
                 }
                 Err(error) => {
-                    if event.args.validate().is_err() {
+                    if event.args().validate().is_err() {
                         // The payload is not even well-formed: Node's parser would have refused
                         // the packet and closed the connection.
                         self.inner.conn.close();
@@ -683,7 +683,7 @@ impl Socket {
                         let _ =
                             self.send_ack(id, &serde_json::json!({ "message": error.to_string() }));
                     }
-                    self.report_error(&event.name, Box::new(error));
+                    self.report_error(event.name(), Box::new(error));
                 }
             }
         }

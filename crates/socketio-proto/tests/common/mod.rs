@@ -37,7 +37,7 @@ pub(crate) fn messages(e: &Encoded) -> Vec<Message> {
 
 pub(crate) fn event_parts(p: &Packet) -> (&str, &Args, Option<u64>) {
     match &p.data {
-        PacketData::Event(e) => (&e.name, &e.args, e.ack.map(|a| a.get())),
+        PacketData::Event(e) => (e.name(), e.args(), e.ack.map(|a| a.get())),
         other => panic!("not an event: {other:?}"),
     }
 }
