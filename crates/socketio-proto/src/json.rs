@@ -189,31 +189,29 @@ pub(crate) fn decode_text(
         }
         PacketType::Event | PacketType::BinaryEvent => {
             let array = array_payload(ty, payload, json, strict, &jl)?;
-            let after_bracket = trim_json_ws(array.get(1..).unwrap_or_default());
-            match after_bracket.first() {
-                Some(b']') => return Err(DecodeError::MissingEventName),
-                Some(b'"') => {}
-                _ => return Err(DecodeError::EventNameNotString),
-            }
-            let array = text_of(&text, array)?;
-            let (name, rest) = socketio_json::array_first_str_of_str(array)?;
-            if crate::packet::is_reserved_event(&name) {
-                return Err(DecodeError::ReservedEventName(ByteString::from(
-                    name.as_ref(),
-                )));
-            }
-            let name = match name {
-                // Kept as a span of the text the arguments hold: no reference count of its own.
-                Cow::Borrowed(s) => {
-                    let (start, end) = span_of(&text, s.as_bytes());
-                    match (u32::try_from(start), u32::try_from(end)) {
-                        (Ok(start), Ok(end)) => EventName::InArgs { start, end },
-                        _ => EventName::Owned(sub_str(&text, s)),
+            let (start, end) = span_of(&text, array);
+            let (name, rest) = match plain_name(b, start) {
+                Some((name_start, name_end, at)) => {
+                    if crate::packet::is_reserved_event_bytes(
+                        b.get(name_start..name_end).unwrap_or_default(),
+                    ) {
+                        return Err(DecodeError::ReservedEventName(ByteString::from(
+                            text.get(name_start..name_end).unwrap_or_default(),
+                        )));
                     }
+                    // Kept as a span of the text the arguments hold: no reference count of its
+                    // own. Both ends sit next to a `"`, hence on char boundaries.
+                    let name = match (u32::try_from(name_start), u32::try_from(name_end)) {
+                        (Ok(start), Ok(end)) => EventName::InArgs { start, end },
+                        _ => EventName::Owned(sub_str(
+                            &text,
+                            text.get(name_start..name_end).unwrap_or_default(),
+                        )),
+                    };
+                    (name, at - start)
                 }
-                Cow::Owned(s) => EventName::Owned(ByteString::from(s)),
+                None => event_name(&text, array)?,
             };
-            let (start, end) = span_of(&text, array.as_bytes());
             PacketData::Event(Event {
                 name,
                 args: Args {
@@ -246,12 +244,69 @@ pub(crate) fn decode_text(
             })
         }
     };
-    let packet = Packet { nsp, data };
-    if attachments == 0 {
-        return Ok(Some(packet));
+    if attachments != 0 {
+        *pending = Some(Pending::new(Packet { nsp, data }, attachments, size));
+        return Ok(None);
     }
-    *pending = Some(Pending::new(packet, attachments, size));
-    Ok(None)
+    // Built in the return value itself, not moved there from a local.
+    Ok(Some(Packet { nsp, data }))
+}
+
+/// The event name of the array starting at `b[open]` (a `[`) when it is written plainly, as
+/// nearly every one is: `"`, no escape or control byte, `"`, then whitespace and a `,` or `]`.
+/// Returns where the name's text starts and ends and where that `,` or `]` is, all in `b`.
+/// `None` sends the name to the general reader, which also makes the errors.
+#[inline]
+fn plain_name(b: &[u8], open: usize) -> Option<(usize, usize, usize)> {
+    let mut i = open + 1;
+    while let Some(b' ' | b'\t' | b'\n' | b'\r') = b.get(i) {
+        i += 1;
+    }
+    if b.get(i) != Some(&b'"') {
+        return None;
+    }
+    let start = i + 1;
+    // A scan past the array's end meets only the whitespace after it (control bytes: it stops).
+    let end = socketio_json::find_string_special(b, start);
+    if b.get(end) != Some(&b'"') {
+        return None;
+    }
+    let mut at = end + 1;
+    while let Some(b' ' | b'\t' | b'\n' | b'\r') = b.get(at) {
+        at += 1;
+    }
+    matches!(b.get(at), Some(b',' | b']')).then_some((start, end, at))
+}
+
+/// The event name of `array` (a slice of `text`) by the general reader: an escaped name, or the
+/// error for a missing, non-string or malformed one. Returns the name and where the `,` or `]`
+/// after it is in `array`.
+#[cold]
+fn event_name(text: &ByteString, array: &[u8]) -> Result<(EventName, usize), DecodeError> {
+    let after_bracket = trim_json_ws(array.get(1..).unwrap_or_default());
+    match after_bracket.first() {
+        Some(b']') => return Err(DecodeError::MissingEventName),
+        Some(b'"') => {}
+        _ => return Err(DecodeError::EventNameNotString),
+    }
+    let array = text_of(text, array)?;
+    let (name, rest) = socketio_json::array_first_str_of_str(array)?;
+    if crate::packet::is_reserved_event(&name) {
+        return Err(DecodeError::ReservedEventName(ByteString::from(
+            name.as_ref(),
+        )));
+    }
+    let name = match name {
+        Cow::Borrowed(s) => {
+            let (start, end) = span_of(text, s.as_bytes());
+            match (u32::try_from(start), u32::try_from(end)) {
+                (Ok(start), Ok(end)) => EventName::InArgs { start, end },
+                _ => EventName::Owned(sub_str(text, s)),
+            }
+        }
+        Cow::Owned(s) => EventName::Owned(ByteString::from(s)),
+    };
+    Ok((name, rest))
 }
 
 fn is_v4(version: ProtocolVersion) -> bool {
@@ -1131,6 +1186,48 @@ mod tests {
             ("hé", (1,), None)
         );
         assert_eq!(format!("{e:?}"), format!("{built:?}"));
+        // The plain-name fast path agrees with the general reader wherever it answers, and
+        // leaves to it everything it does not read (escapes, raw control bytes, bad syntax).
+        for array in [
+            r#"["a",1]"#,
+            r#"[ "a" ,1]"#,
+            "[\n\"a\"\t]",
+            r#"["",1]"#,
+            r#"["hé llo wörld, how are you?"]"#,
+            r#"["a\"b",1]"#,
+            "[\"a\tb\"]",
+            r#"["abc]"#,
+            r#"["a"x]"#,
+            r#"["a":1]"#,
+            r#"[1]"#,
+            r#"[]"#,
+            r#"["a"  "#,
+        ] {
+            let text = ByteString::from(array);
+            let fast = plain_name(text.as_bytes(), 0);
+            let general = event_name(&text, text.as_bytes());
+            if let Some((start, end, at)) = fast {
+                let (name, rest) = general.unwrap();
+                let EventName::InArgs { start: s, end: e } = name else {
+                    panic!("{array}: owned")
+                };
+                assert_eq!((start, end, at), (s as usize, e as usize, rest), "{array}");
+            }
+            assert_eq!(
+                dec(&format!("2{array}")).map(|p| p.map(|p| event(&p).name().to_owned())),
+                lazy(&format!("2{array}")).map(|p| p.map(|p| event(&p).name().to_owned())),
+                "{array}"
+            );
+        }
+        assert_eq!(
+            event(&lazy(r#"2["a\"b",1]"#).unwrap().unwrap()).name(),
+            "a\"b"
+        );
+        assert_eq!(
+            lazy("2[\"a\tb\"]").unwrap_err(),
+            dec("2[\"a\tb\"]").unwrap_err()
+        );
+        assert!(lazy(r#"2["a"x]"#).is_err());
         for name in crate::RESERVED_EVENTS {
             let s = format!("2[\"{name}\",1]");
             assert_eq!(
