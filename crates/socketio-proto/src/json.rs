@@ -256,14 +256,16 @@ pub(crate) fn decode_text(
 /// nearly every one is: `"`, no escape or control byte, `"`, then whitespace and a `,` or `]`.
 /// Returns where the name's text starts and ends and where that `,` or `]` is, all in `b`.
 /// `None` sends the name to the general reader, which also makes the errors.
-#[inline]
+#[inline(always)]
 fn plain_name(b: &[u8], open: usize) -> Option<(usize, usize, usize)> {
+    // Whitespace around the name is rare: looked for only when the next byte is not the one
+    // expected.
     let mut i = open + 1;
-    while let Some(b' ' | b'\t' | b'\n' | b'\r') = b.get(i) {
-        i += 1;
-    }
     if b.get(i) != Some(&b'"') {
-        return None;
+        i = skip_json_ws(b, i);
+        if b.get(i) != Some(&b'"') {
+            return None;
+        }
     }
     let start = i + 1;
     // A scan past the array's end meets only the whitespace after it (control bytes: it stops).
@@ -272,10 +274,22 @@ fn plain_name(b: &[u8], open: usize) -> Option<(usize, usize, usize)> {
         return None;
     }
     let mut at = end + 1;
-    while let Some(b' ' | b'\t' | b'\n' | b'\r') = b.get(at) {
-        at += 1;
+    if !matches!(b.get(at), Some(b',' | b']')) {
+        at = skip_json_ws(b, at);
+        if !matches!(b.get(at), Some(b',' | b']')) {
+            return None;
+        }
     }
-    matches!(b.get(at), Some(b',' | b']')).then_some((start, end, at))
+    Some((start, end, at))
+}
+
+/// The index of the first byte at or after `i` that is not JSON whitespace (or `b.len()`).
+#[cold]
+fn skip_json_ws(b: &[u8], mut i: usize) -> usize {
+    while let Some(b' ' | b'\t' | b'\n' | b'\r') = b.get(i) {
+        i += 1;
+    }
+    i
 }
 
 /// The event name of `array` (a slice of `text`) by the general reader: an escaped name, or the
