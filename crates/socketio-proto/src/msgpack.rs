@@ -97,20 +97,32 @@ pub(crate) fn decode(
     let mut id = None;
     for _ in 0..entries {
         // Keys are compared as bytes; only an unknown one is checked for UTF-8.
-        let key = match r.peek_header()? {
-            Header::Str(_) => Some(r.read_str_bytes()?),
-            _ => {
-                r.skip_value(&ml)?;
-                None
+        let key = match r.peek_marker() {
+            // A fixstr, as every key of a packet is written: read without building a `Header`.
+            Some(m @ 0xa0..=0xbf) => {
+                r.take(1)?;
+                Some(r.take(usize::from(m & 0x1f))?)
             }
+            _ => match r.peek_header()? {
+                Header::Str(_) => Some(r.read_str_bytes()?),
+                _ => {
+                    r.skip_value(&ml)?;
+                    None
+                }
+            },
         };
         match key {
             Some(b"type") => {
-                let h = r.read_header()?;
+                let n = match r.peek_marker() {
+                    // A positive fixint, as every packet type is written.
+                    Some(m @ 0x00..=0x7f) => {
+                        r.take(1)?;
+                        Some(m)
+                    }
+                    _ => integer(r.read_header()?).and_then(|n| u8::try_from(n).ok()),
+                };
                 ty = Some(
-                    integer(h)
-                        .and_then(|n| u8::try_from(n).ok())
-                        .filter(|&n| n <= PacketType::ConnectError.as_u8())
+                    n.filter(|&n| n <= PacketType::ConnectError.as_u8())
                         .and_then(PacketType::from_u8)
                         .ok_or(DecodeError::UnknownType)?,
                 );
@@ -198,11 +210,25 @@ pub(crate) fn decode(
                 return Err(DecodeError::MissingEventName);
             }
             let mut ar = Reader::new(span);
-            ar.read_array_len()?;
-            let name = match ar.peek_header()? {
-                // Checked for UTF-8 once, when made a `ByteString`.
-                Header::Str(_) => text(&data, ar.read_str_bytes()?)?,
-                _ => return Err(DecodeError::EventNameNotString),
+            // The array and the name headers are nearly always a fixarray and a fixstr, read
+            // without building a `Header`. Checked for UTF-8 once, when made a `ByteString`.
+            match ar.peek_marker() {
+                Some(0x90..=0x9f) => {
+                    ar.take(1)?;
+                }
+                _ => {
+                    ar.read_array_len()?;
+                }
+            }
+            let name = match ar.peek_marker() {
+                Some(m @ 0xa0..=0xbf) => {
+                    ar.take(1)?;
+                    text(&data, ar.take(usize::from(m & 0x1f))?)?
+                }
+                _ => match ar.peek_header()? {
+                    Header::Str(_) => text(&data, ar.read_str_bytes()?)?,
+                    _ => return Err(DecodeError::EventNameNotString),
+                },
             };
             if crate::packet::is_reserved_event(&name) {
                 return Err(DecodeError::ReservedEventName(name));
@@ -662,6 +688,52 @@ mod tests {
         };
         assert_eq!((e.name(), e.ack.map(AckId::get)), ("e", Some(3)));
         assert_eq!(e.args.deserialize::<u32>().unwrap(), 1);
+    }
+
+    #[test]
+    fn wide_headers_read_as_the_compact_ones() {
+        // The fast paths read fixstr keys and names, fixint types and fixarrays; the same packet
+        // with every header in a wider (legal, non-minimal) form decodes the same.
+        let str8 = |o: &mut Vec<u8>, s: &str| {
+            o.extend_from_slice(&[0xd9, s.len() as u8]);
+            o.extend_from_slice(s.as_bytes());
+        };
+        let mut out = vec![0x84];
+        str8(&mut out, "type");
+        out.extend_from_slice(&[0xcc, 2]);
+        str8(&mut out, "data");
+        out.extend_from_slice(&[0xdc, 0, 2]);
+        str8(&mut out, "hé");
+        w::uint(&mut out, 1);
+        str8(&mut out, "id");
+        out.extend_from_slice(&[0xcd, 0, 3]);
+        str8(&mut out, "nsp");
+        str8(&mut out, "/x");
+        let wide = dec(out).unwrap();
+        let compact = dec(map(&[
+            ("type", &|o| w::uint(o, 2)),
+            ("data", &|o| {
+                w::array_len(o, 2);
+                w::str(o, "hé");
+                w::uint(o, 1);
+            }),
+            ("id", &|o| w::uint(o, 3)),
+            ("nsp", &|o| w::str(o, "/x")),
+        ]))
+        .unwrap();
+        assert_eq!(wide, compact);
+        let PacketData::Event(e) = &wide.data else {
+            panic!()
+        };
+        assert_eq!((e.name(), e.ack.map(AckId::get)), ("hé", Some(3)));
+        assert_eq!(e.args.deserialize::<u32>().unwrap(), 1);
+        // A fixstr name that is not UTF-8 is still refused.
+        let bad = map(&[
+            ("type", &|o| w::uint(o, 2)),
+            ("data", &|o| o.extend_from_slice(&[0x91, 0xa1, 0xff])),
+            ("nsp", &root),
+        ]);
+        assert!(dec(bad).is_err());
     }
 
     #[test]
