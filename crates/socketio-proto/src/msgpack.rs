@@ -127,28 +127,40 @@ pub(crate) fn decode(
                         .ok_or(DecodeError::UnknownType)?,
                 );
             }
-            Some(b"nsp") => match r.peek_header()? {
-                Header::Str(len) => {
-                    if len as usize > limits.max_namespace_len {
-                        return Err(DecodeError::NamespaceTooLong {
-                            max: limits.max_namespace_len,
-                        });
+            Some(b"nsp") => {
+                let len = match r.peek_marker() {
+                    Some(m @ 0xa0..=0xbf) => {
+                        r.take(1)?;
+                        usize::from(m & 0x1f)
                     }
-                    // Checked for UTF-8 once, when made a `ByteString` below.
-                    let s = r.read_str_bytes()?;
-                    if !s.starts_with(b"/") {
-                        return Err(DecodeError::InvalidNamespace);
-                    }
-                    nsp = Some(s);
+                    _ => match r.read_header()? {
+                        Header::Str(len) => len as usize,
+                        _ => return Err(DecodeError::InvalidNamespace),
+                    },
+                };
+                if len > limits.max_namespace_len {
+                    return Err(DecodeError::NamespaceTooLong {
+                        max: limits.max_namespace_len,
+                    });
                 }
-                _ => return Err(DecodeError::InvalidNamespace),
-            },
+                // Checked for UTF-8 once, when made a `ByteString` below.
+                let s = r.take(len)?;
+                if !s.starts_with(b"/") {
+                    return Err(DecodeError::InvalidNamespace);
+                }
+                nsp = Some(s);
+            }
             Some(b"data") => {
                 let h = r.peek_header()?;
                 let span = r.value_span(&ml)?;
                 payload = (h != Header::Undefined).then_some((h, span));
             }
             Some(b"id") => {
+                if let Some(m @ 0x00..=0x7f) = r.peek_marker() {
+                    r.take(1)?;
+                    id = AckId::new(u64::from(m));
+                    continue;
+                }
                 let h = r.read_header()?;
                 id = match h {
                     Header::Undefined => None,
