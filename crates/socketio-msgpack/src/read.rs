@@ -477,9 +477,12 @@ impl<'a> Reader<'a> {
                 };
             }
             remaining -= 1;
-            // The common scalars by their marker alone, without building a `Header`.
-            let fixed = match self.peek_marker() {
-                Some(0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3) => 1,
+            // The common items by their marker alone, without building a `Header`.
+            let (n, items) = match self.peek_marker() {
+                Some(0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3) => {
+                    self.take(1)?;
+                    continue;
+                }
                 Some(m @ 0xa0..=0xbf) => {
                     self.pos += 1;
                     let b = self.take(usize::from(m & 0x1f))?;
@@ -488,31 +491,49 @@ impl<'a> Reader<'a> {
                     }
                     continue;
                 }
-                Some(0xcc | 0xd0) => 2,
-                Some(0xcd | 0xd1) => 3,
-                Some(0xca | 0xce | 0xd2) => 5,
-                Some(0xcb | 0xcf | 0xd3) => 9,
-                _ => 0,
-            };
-            if fixed != 0 {
-                self.take(fixed)?;
-                continue;
-            }
-            let (n, items) = match self.read_header()? {
-                Header::Str(n) => {
-                    let b = self.take(n as usize)?;
-                    if !b.is_ascii() {
-                        std::str::from_utf8(b).map_err(|_| Error::InvalidUtf8)?;
+                Some(0xcc | 0xd0) => {
+                    self.take(2)?;
+                    continue;
+                }
+                Some(0xcd | 0xd1) => {
+                    self.take(3)?;
+                    continue;
+                }
+                Some(0xca | 0xce | 0xd2) => {
+                    self.take(5)?;
+                    continue;
+                }
+                Some(0xcb | 0xcf | 0xd3) => {
+                    self.take(9)?;
+                    continue;
+                }
+                // Fixarray and fixmap: the same count checks as `read_header`.
+                Some(m @ 0x90..=0x9f) => {
+                    self.pos += 1;
+                    let n = self.array_count(u32::from(m & 0x0f))?;
+                    (n, u64::from(n))
+                }
+                Some(m @ 0x80..=0x8f) => {
+                    self.pos += 1;
+                    let n = self.map_count(u32::from(m & 0x0f))?;
+                    (n, u64::from(n) * 2)
+                }
+                _ => match self.read_header()? {
+                    Header::Str(n) => {
+                        let b = self.take(n as usize)?;
+                        if !b.is_ascii() {
+                            std::str::from_utf8(b).map_err(|_| Error::InvalidUtf8)?;
+                        }
+                        continue;
                     }
-                    continue;
-                }
-                Header::Bin(n) | Header::Ext(_, n) => {
-                    self.take(n as usize)?;
-                    continue;
-                }
-                Header::Array(n) => (n, u64::from(n)),
-                Header::Map(n) => (n, u64::from(n) * 2),
-                _ => continue,
+                    Header::Bin(n) | Header::Ext(_, n) => {
+                        self.take(n as usize)?;
+                        continue;
+                    }
+                    Header::Array(n) => (n, u64::from(n)),
+                    Header::Map(n) => (n, u64::from(n) * 2),
+                    _ => continue,
+                },
             };
             if depth + depth_open + 1 > limits.max_depth {
                 return Err(Error::DepthLimit);
