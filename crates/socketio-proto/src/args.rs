@@ -33,8 +33,9 @@ pub struct Args {
     /// The whole array value. JSON: trimmed, so it starts with `[` and ends with `]`, and kept as
     /// text so it is never checked for UTF-8 again.
     pub(crate) array: Buf,
-    /// Elements of `array` before the arguments: 1 for an event (its name), 0 for an ack.
-    pub(crate) skip: usize,
+    /// Elements of `array` before the arguments: 1 for an event (its name), 0 for an ack. Small
+    /// types for this and `count` keep a packet small: it is built and moved on every decode.
+    pub(crate) skip: u8,
     /// Byte offset in `array` where the argument elements start. JSON: just after the skipped
     /// elements (before a `,` or the `]`). Msgpack: the first argument's first byte.
     pub(crate) rest: usize,
@@ -43,7 +44,7 @@ pub struct Args {
         not(feature = "msgpack"),
         allow(dead_code, reason = "read by the msgpack parser")
     )]
-    pub(crate) count: usize,
+    pub(crate) count: u32,
     /// JSON binary attachments, in placeholder order.
     pub(crate) attachments: Vec<Bytes>,
     pub(crate) max_depth: usize,
@@ -220,7 +221,10 @@ impl Args {
                     array: Buf::bin(Bytes::from(out), 0, len),
                     skip: 0,
                     rest,
-                    count,
+                    // Written as a msgpack array length, so it fits.
+                    count: u32::try_from(count).map_err(|_| {
+                        socketio_msgpack::Error::Unsupported("more than u32::MAX items")
+                    })?,
                     attachments: Vec::new(),
                     max_depth: DEFAULT_DEPTH,
                 })
@@ -289,7 +293,7 @@ impl Args {
                 ),
                 None => socketio_json::from_array_tail(
                     &self.array,
-                    self.skip,
+                    usize::from(self.skip),
                     &self.attachments,
                     &self.json_limits(),
                 ),
@@ -312,9 +316,11 @@ impl Args {
                     self.skip == 0,
                     &self.json_limits(),
                 ),
-                None => {
-                    socketio_json::values_from_array(&self.array, self.skip, &self.json_limits())
-                }
+                None => socketio_json::values_from_array(
+                    &self.array,
+                    usize::from(self.skip),
+                    &self.json_limits(),
+                ),
             }?),
             #[cfg(feature = "msgpack")]
             Parser::Msgpack => crate::msgpack::args_to_values(self),

@@ -254,7 +254,7 @@ pub(crate) fn decode(
                     array: Buf::bin(data, start, end),
                     skip: 1,
                     rest,
-                    count: n as usize - 1,
+                    count: n - 1,
                     attachments: Vec::new(),
                     max_depth: limits.max_depth,
                 },
@@ -276,7 +276,7 @@ pub(crate) fn decode(
                     array: Buf::bin(data, start, end),
                     skip: 0,
                     rest: array_header_len(n as usize),
-                    count: n as usize,
+                    count: n,
                     attachments: Vec::new(),
                     max_depth: limits.max_depth,
                 },
@@ -294,7 +294,7 @@ pub(crate) fn decode(
 
 pub(crate) fn deserialize_args<'de, T: Deserialize<'de>>(args: &'de Args) -> Result<T, ArgsError> {
     let mut r = Reader::new(args.msgpack_elements());
-    let count = u32::try_from(args.count).map_err(|_| socketio_msgpack::Error::LengthLimit)?;
+    let count = args.count;
     Ok(socketio_msgpack::from_elements(
         &mut r,
         count,
@@ -306,7 +306,11 @@ pub(crate) fn args_to_values(args: &Args) -> Result<Vec<serde_json::Value>, Args
     let l = crate::limits::msgpack_limits(args.max_depth);
     let mut r = Reader::new(args.msgpack_elements());
     // `count` was checked against the message when decoded, or produced by our encoder.
-    let mut out = Vec::with_capacity(args.count.min(r.rest().len()));
+    let mut out = Vec::with_capacity(
+        usize::try_from(args.count)
+            .unwrap_or(usize::MAX)
+            .min(r.rest().len()),
+    );
     for _ in 0..args.count {
         out.push(socketio_msgpack::value_from_reader(&mut r, &l)?);
     }
@@ -594,7 +598,14 @@ pub(crate) fn encode_event_args(
     write::map_len(&mut out, if ack.is_some() { 4 } else { 3 });
     write_type(&mut out, PacketType::Event);
     out.extend_from_slice(DATA);
-    write::array_len(&mut out, len32(args.count + 1)?);
+    write::array_len(
+        &mut out,
+        args.count
+            .checked_add(1)
+            .ok_or(socketio_msgpack::Error::Unsupported(
+                "more than u32::MAX items",
+            ))?,
+    );
     write::str(&mut out, event);
     out.extend_from_slice(elements);
     if let Some(id) = ack {
@@ -636,7 +647,7 @@ pub(crate) fn encode_packet(packet: &Packet) -> Result<Encoded, EncodeError> {
             write::uint(&mut out, a.id.get());
             write_type(&mut out, PacketType::Ack);
             out.extend_from_slice(DATA);
-            write::array_len(&mut out, len32(a.args.count)?);
+            write::array_len(&mut out, a.args.count);
             out.extend_from_slice(elements);
         }
     }

@@ -1,5 +1,7 @@
 //! The Socket.IO packet model: what a packet means, independent of how a parser writes it.
 
+use std::num::NonZeroU64;
+
 use bytes::Bytes;
 use bytestring::ByteString;
 
@@ -106,43 +108,64 @@ pub(crate) fn is_reserved_event_bytes(name: &[u8]) -> bool {
 /// assert_eq!(AckId::new(12).map(AckId::get), Some(12));
 /// assert!(AckId::new(1 << 53).is_none());
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct AckId(u64);
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AckId(
+    /// The id plus one: the zero this leaves unused makes an `Option<AckId>` (every event has
+    /// one) as small as the id itself. The order is the ids' order.
+    NonZeroU64,
+);
 
 impl AckId {
     /// The largest id: `Number.MAX_SAFE_INTEGER` (`2^53 - 1`).
-    pub const MAX: AckId = AckId((1 << 53) - 1);
+    pub const MAX: AckId = match AckId::new((1 << 53) - 1) {
+        Some(id) => id,
+        None => unreachable!(),
+    };
     /// Zero, where Node's counters start.
-    pub const ZERO: AckId = AckId(0);
+    pub const ZERO: AckId = match AckId::new(0) {
+        Some(id) => id,
+        None => unreachable!(),
+    };
 
     /// The id `n`, or `None` when `n` exceeds [`AckId::MAX`].
+    #[inline]
     pub const fn new(n: u64) -> Option<Self> {
-        if n <= Self::MAX.0 {
-            Some(AckId(n))
+        if n < (1 << 53) {
+            match NonZeroU64::new(n + 1) {
+                Some(v) => Some(AckId(v)),
+                None => None,
+            }
         } else {
             None
         }
     }
 
     /// The id as an integer.
+    #[inline]
     pub const fn get(self) -> u64 {
-        self.0
+        self.0.get() - 1
     }
 
     /// The next id, wrapping to zero after [`AckId::MAX`] (a counter never reaches it in practice,
     /// but wrapping keeps it valid).
     pub const fn next(self) -> Self {
-        if self.0 >= Self::MAX.0 {
-            AckId(0)
-        } else {
-            AckId(self.0 + 1)
+        match AckId::new(self.get() + 1) {
+            Some(id) => id,
+            None => AckId::ZERO,
         }
+    }
+}
+
+impl std::fmt::Debug for AckId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("AckId").field(&self.get()).finish()
     }
 }
 
 impl From<u32> for AckId {
     fn from(n: u32) -> Self {
-        AckId(u64::from(n))
+        // Every u32 is within range.
+        AckId::new(u64::from(n)).unwrap_or(AckId::MAX)
     }
 }
 
@@ -155,7 +178,7 @@ impl TryFrom<u64> for AckId {
 
 impl std::fmt::Display for AckId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
+        self.get().fmt(f)
     }
 }
 
@@ -374,6 +397,11 @@ mod tests {
         assert_eq!(AckId::MAX.next(), AckId::ZERO);
         assert_eq!(AckId::ZERO.next().get(), 1);
         assert_eq!(AckId::from(7u32).to_string(), "7");
+        assert_eq!(AckId::from(u32::MAX).get(), u64::from(u32::MAX));
+        assert_eq!(format!("{:?}", AckId::ZERO), "AckId(0)");
+        assert!(AckId::ZERO < AckId::new(1).unwrap() && AckId::new(1).unwrap() < AckId::MAX);
+        assert_eq!(AckId::new(41).map(AckId::next).map(AckId::get), Some(42));
+        assert_eq!(size_of::<Option<AckId>>(), size_of::<u64>());
     }
 
     #[test]
