@@ -212,7 +212,9 @@ pub(crate) fn decode_text(
                 }
                 None => event_name(&text, array)?,
             };
-            PacketData::Event(Event {
+            // Returned from the arm rather than merged with the others after the match, which
+            // can cost one more copy of the whole packet.
+            let data = PacketData::Event(Event {
                 name,
                 args: Args {
                     parser: Parser::Json,
@@ -224,13 +226,14 @@ pub(crate) fn decode_text(
                     max_depth: limits.max_depth,
                 },
                 ack: id,
-            })
+            });
+            return finish_decode(Packet { nsp, data }, attachments, size, pending);
         }
         PacketType::Ack | PacketType::BinaryAck => {
             let id = id.ok_or(DecodeError::MissingAckId)?;
             let array = array_payload(ty, payload, json, strict, &jl)?;
             let (start, end) = span_of(&text, array);
-            PacketData::Ack(Ack {
+            let data = PacketData::Ack(Ack {
                 id,
                 args: Args {
                     parser: Parser::Json,
@@ -241,15 +244,27 @@ pub(crate) fn decode_text(
                     attachments: Vec::new(),
                     max_depth: limits.max_depth,
                 },
-            })
+            });
+            return finish_decode(Packet { nsp, data }, attachments, size, pending);
         }
     };
+    finish_decode(Packet { nsp, data }, attachments, size, pending)
+}
+
+/// The packet, or `None` after leaving a binary packet (`attachments` announced, from a text
+/// message of `size` bytes) in `pending`.
+#[inline(always)]
+fn finish_decode(
+    packet: Packet,
+    attachments: usize,
+    size: usize,
+    pending: &mut Option<Box<Pending>>,
+) -> Result<Option<Packet>, DecodeError> {
     if attachments != 0 {
-        *pending = Some(Pending::new(Packet { nsp, data }, attachments, size));
+        *pending = Some(Pending::new(packet, attachments, size));
         return Ok(None);
     }
-    // Built in the return value itself, not moved there from a local.
-    Ok(Some(Packet { nsp, data }))
+    Ok(Some(packet))
 }
 
 /// The event name of the array starting at `b[open]` (a `[`) when it is written plainly, as
