@@ -213,58 +213,77 @@ pub(crate) fn decode_text(
                 None => event_name(&text, array)?,
             };
             // Returned from the arm rather than merged with the others after the match, which
-            // can cost one more copy of the whole packet.
-            let data = PacketData::Event(Event {
-                name,
-                args: Args {
-                    parser: Parser::Json,
-                    array: Buf::text(text, start, end),
-                    skip: 1,
-                    rest,
-                    count: 0,
-                    attachments: Vec::new(),
-                    max_depth: limits.max_depth,
+            // would build the packet data first and copy it into the packet.
+            let max_depth = limits.max_depth;
+            return finish_decode(
+                move || Packet {
+                    nsp,
+                    data: PacketData::Event(Event {
+                        name,
+                        args: Args {
+                            parser: Parser::Json,
+                            array: Buf::text(text, start, end),
+                            skip: 1,
+                            rest,
+                            count: 0,
+                            attachments: Vec::new(),
+                            max_depth,
+                        },
+                        ack: id,
+                    }),
                 },
-                ack: id,
-            });
-            return finish_decode(Packet { nsp, data }, attachments, size, pending);
+                attachments,
+                size,
+                pending,
+            );
         }
         PacketType::Ack | PacketType::BinaryAck => {
             let id = id.ok_or(DecodeError::MissingAckId)?;
             let array = array_payload(ty, payload, json, strict, &jl)?;
             let (start, end) = span_of(&text, array);
-            let data = PacketData::Ack(Ack {
-                id,
-                args: Args {
-                    parser: Parser::Json,
-                    array: Buf::text(text, start, end),
-                    skip: 0,
-                    rest: 1,
-                    count: 0,
-                    attachments: Vec::new(),
-                    max_depth: limits.max_depth,
+            let max_depth = limits.max_depth;
+            return finish_decode(
+                move || Packet {
+                    nsp,
+                    data: PacketData::Ack(Ack {
+                        id,
+                        args: Args {
+                            parser: Parser::Json,
+                            array: Buf::text(text, start, end),
+                            skip: 0,
+                            rest: 1,
+                            count: 0,
+                            attachments: Vec::new(),
+                            max_depth,
+                        },
+                    }),
                 },
-            });
-            return finish_decode(Packet { nsp, data }, attachments, size, pending);
+                attachments,
+                size,
+                pending,
+            );
         }
     };
-    finish_decode(Packet { nsp, data }, attachments, size, pending)
+    finish_decode(move || Packet { nsp, data }, attachments, size, pending)
 }
 
-/// The packet, or `None` after leaving a binary packet (`attachments` announced, from a text
-/// message of `size` bytes) in `pending`.
+/// The packet `make` builds, or `None` after leaving it in `pending` when it is a binary packet
+/// (`attachments` announced, from a text message of `size` bytes).
+///
+/// A closure rather than a packet: built in one branch or the other, the packet is written
+/// straight into the return value, where a packet value built first was then copied whole.
 #[inline(always)]
 fn finish_decode(
-    packet: Packet,
+    make: impl FnOnce() -> Packet,
     attachments: usize,
     size: usize,
     pending: &mut Option<Box<Pending>>,
 ) -> Result<Option<Packet>, DecodeError> {
     if attachments != 0 {
-        *pending = Some(Pending::new(packet, attachments, size));
+        *pending = Some(Pending::new(make(), attachments, size));
         return Ok(None);
     }
-    Ok(Some(packet))
+    Ok(Some(make()))
 }
 
 /// The event name of the array starting at `b[open]` (a `[`) when it is written plainly, as
