@@ -88,7 +88,7 @@ pub fn is_reserved_event(name: &str) -> bool {
 /// Every decoded event pays this check: one length test rejects nearly every name, where a
 /// search of the list cost about 90 instructions. The test `reserved_events` keeps it equal to
 /// [`RESERVED_EVENTS`].
-#[inline]
+#[inline(always)]
 pub(crate) fn is_reserved_event_bytes(name: &[u8]) -> bool {
     match name.len() {
         7 => name == b"connect",
