@@ -90,7 +90,19 @@ pub(crate) fn decode(
 ) -> Result<Option<Packet>, DecodeError> {
     let ml = limits.msgpack();
     let mut r = Reader::new(&data);
-    let entries = r.read_map_len()?;
+    // A fixmap, as every packet is written, read from its marker (with `read_map_len`'s check
+    // that the entries can fit in what is left).
+    let entries = match r.peek_marker() {
+        Some(m @ 0x80..=0x8f) => {
+            r.take(1)?;
+            let n = u32::from(m & 0x0f);
+            if n as usize * 2 > r.rest().len() {
+                return Err(socketio_msgpack::Error::UnexpectedEof.into());
+            }
+            n
+        }
+        _ => r.read_map_len()?,
+    };
     let mut ty = None;
     let mut nsp = None;
     let mut payload: Option<(Header, &[u8])> = None;
@@ -151,7 +163,12 @@ pub(crate) fn decode(
                 nsp = Some(s);
             }
             Some(b"data") => {
-                let h = r.peek_header()?;
+                let h = match r.peek_marker() {
+                    // A fixarray, as every event's and ack's data is written; its count is
+                    // checked by `value_span`, as `peek_header` would.
+                    Some(m @ 0x90..=0x9f) => Header::Array(u32::from(m & 0x0f)),
+                    _ => r.peek_header()?,
+                };
                 let span = r.value_span(&ml)?;
                 payload = (h != Header::Undefined).then_some((h, span));
             }
@@ -721,7 +738,7 @@ mod tests {
             o.extend_from_slice(&[0xd9, s.len() as u8]);
             o.extend_from_slice(s.as_bytes());
         };
-        let mut out = vec![0x84];
+        let mut out = vec![0xde, 0, 4];
         str8(&mut out, "type");
         out.extend_from_slice(&[0xcc, 2]);
         str8(&mut out, "data");
@@ -750,6 +767,11 @@ mod tests {
         };
         assert_eq!((e.name(), e.ack.map(AckId::get)), ("hé", Some(3)));
         assert_eq!(e.args.deserialize::<u32>().unwrap(), 1);
+        // A fixmap that cannot hold its entries is cut short, as before.
+        assert_eq!(
+            dec(vec![0x82, 0xa4]).unwrap_err(),
+            E::Msgpack(socketio_msgpack::Error::UnexpectedEof)
+        );
         // A fixstr name that is not UTF-8 is still refused.
         let bad = map(&[
             ("type", &|o| w::uint(o, 2)),
