@@ -51,13 +51,23 @@ fn decode(c: &mut Criterion, input: &Input, format: Format, ours_ok: bool) {
             if input.is_binary() {
                 group.bench_function(name, |b| {
                     b.iter(|| {
-                        ours::decode_typed(&mut decoder, black_box(&ours_wire)).expect("decode")
+                        ours::decode_typed(&mut decoder, black_box(&ours_wire), |name, id, args| {
+                            black_box((name, id, &args));
+                        })
+                        .expect("decode")
                     })
                 });
             } else {
                 group.bench_function(name, |b| {
                     b.iter(|| {
-                        ours::decode_values(&mut decoder, black_box(&ours_wire)).expect("decode")
+                        ours::decode_values(
+                            &mut decoder,
+                            black_box(&ours_wire),
+                            |name, id, args| {
+                                black_box((name, id, &args));
+                            },
+                        )
+                        .expect("decode")
                     })
                 });
             }

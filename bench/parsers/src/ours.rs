@@ -61,12 +61,18 @@ impl WireIn {
     }
 }
 
-/// Feeds the messages to the decoder until the packet completes (on the last one).
+/// Feeds the messages to the decoder until the packet completes (on the last one), then hands
+/// the packet to `f` where the decoder returned it (a server matches on the result the same way;
+/// moving the packet out first would copy it).
 #[inline]
-pub fn decode_packet(decoder: &mut Decoder, wire: &WireIn) -> Result<Packet, String> {
+fn with_packet<R>(
+    decoder: &mut Decoder,
+    wire: &WireIn,
+    f: impl FnOnce(&Packet) -> Result<R, String>,
+) -> Result<R, String> {
     for message in &wire.0 {
         match decoder.decode(message.clone()) {
-            Ok(Some(packet)) => return Ok(packet),
+            Ok(Some(ref packet)) => return f(packet),
             Ok(None) => {}
             Err(e) => return Err(e.to_string()),
         }
@@ -74,43 +80,54 @@ pub fn decode_packet(decoder: &mut Decoder, wire: &WireIn) -> Result<Packet, Str
     Err("incomplete packet".to_owned())
 }
 
-/// What the application receives: the event name (none for an ACK), the ack id and the
-/// arguments. The rest of the packet is dropped inside the timed loop, as on socketioxide's side.
-pub type Received<T> = (Option<ByteString>, Option<AckId>, T);
+/// What the application receives, kept past the decode (not timed): the event name (none for an
+/// ACK), the ack id and the arguments.
+pub type Received<T> = (Option<String>, Option<AckId>, T);
 
+/// The event name (none for an ACK), the ack id and the arguments that `args` reads, handed to
+/// `f` while the packet is alive.
 #[inline]
-fn read<T>(
-    packet: Packet,
-    args: impl FnOnce(&socketio_proto::Args) -> Result<T, ArgsError>,
-) -> Result<Received<T>, String> {
-    match packet.data {
+fn read<'p, T, R>(
+    packet: &'p Packet,
+    args: impl FnOnce(&'p socketio_proto::Args) -> Result<T, ArgsError>,
+    f: impl FnOnce(Option<&'p str>, Option<AckId>, T) -> R,
+) -> Result<R, String> {
+    match &packet.data {
         PacketData::Event(e) => {
             let args = args(e.args()).map_err(|e| e.to_string())?;
-            Ok((Some(e.name_owned()), e.ack, args))
+            Ok(f(Some(e.name()), e.ack, args))
         }
         PacketData::Ack(a) => {
             let args = args(&a.args).map_err(|e| e.to_string())?;
-            Ok((None, Some(a.id), args))
+            Ok(f(None, Some(a.id), args))
         }
         other => Err(format!("unexpected packet {other:?}")),
     }
 }
 
-/// Timed decode of plain JSON arguments: event name, ack id and the arguments as `Value`s.
-pub fn decode_values(decoder: &mut Decoder, wire: &WireIn) -> Result<Received<Vec<Value>>, String> {
-    read(
-        decode_packet(decoder, wire)?,
-        socketio_proto::Args::to_values,
-    )
-}
-
-/// Timed decode of the binary input: event name, ack id and the typed arguments.
-pub fn decode_typed(
+/// Timed decode of plain JSON arguments: `f` receives the event name, the ack id and the
+/// arguments as `Value`s; the packet and the values are dropped inside the timed loop.
+#[inline]
+pub fn decode_values<R>(
     decoder: &mut Decoder,
     wire: &WireIn,
-) -> Result<Received<(Value, Bytes)>, String> {
-    read(decode_packet(decoder, wire)?, |args| {
-        args.deserialize::<(Value, Bytes)>()
+    f: impl FnOnce(Option<&str>, Option<AckId>, Vec<Value>) -> R,
+) -> Result<R, String> {
+    with_packet(decoder, wire, |packet| {
+        read(packet, socketio_proto::Args::to_values, f)
+    })
+}
+
+/// Timed decode of the binary input: `f` receives the event name, the ack id and the typed
+/// arguments.
+#[inline]
+pub fn decode_typed<R>(
+    decoder: &mut Decoder,
+    wire: &WireIn,
+    f: impl FnOnce(Option<&str>, Option<AckId>, (Value, Bytes)) -> R,
+) -> Result<R, String> {
+    with_packet(decoder, wire, |packet| {
+        read(packet, |args| args.deserialize::<(Value, Bytes)>(), f)
     })
 }
 
@@ -123,24 +140,9 @@ pub fn decode_typed_args<T: Typed, R>(
     wire: &WireIn,
     f: impl for<'a> FnOnce(Option<&'a str>, Option<AckId>, T::Args<'a>) -> R,
 ) -> Result<R, String> {
-    let packet = decode_packet(decoder, wire)?;
-    match &packet.data {
-        PacketData::Event(e) => {
-            let args = e
-                .args()
-                .deserialize::<T::Args<'_>>()
-                .map_err(|e| e.to_string())?;
-            Ok(f(Some(e.name()), e.ack, args))
-        }
-        PacketData::Ack(a) => {
-            let args = a
-                .args
-                .deserialize::<T::Args<'_>>()
-                .map_err(|e| e.to_string())?;
-            Ok(f(None, Some(a.id), args))
-        }
-        other => Err(format!("unexpected packet {other:?}")),
-    }
+    with_packet(decoder, wire, |packet| {
+        read(packet, |args| args.deserialize::<T::Args<'_>>(), f)
+    })
 }
 
 fn ack(ack_id: Option<u64>) -> Result<Option<AckId>, String> {
@@ -196,15 +198,17 @@ pub fn decode_full(wire: &[Message], format: Format, binary: bool) -> Result<Dec
 
 fn decode_using(mut decoder: Decoder, wire: &[Message], binary: bool) -> Result<Decoded, String> {
     let wire = WireIn::new(wire);
-    let (name, id, args) = if binary {
-        let (name, id, (value, bin)) = decode_typed(&mut decoder, &wire)?;
-        (name, id, Args::Binary(value, bin))
+    let (name, id, args): Received<Args> = if binary {
+        decode_typed(&mut decoder, &wire, |name, id, (value, bin)| {
+            (name.map(str::to_owned), id, Args::Binary(value, bin))
+        })?
     } else {
-        let (name, id, values) = decode_values(&mut decoder, &wire)?;
-        (name, id, Args::Values(values))
+        decode_values(&mut decoder, &wire, |name, id, values| {
+            (name.map(str::to_owned), id, Args::Values(values))
+        })?
     };
     Ok(Decoded {
-        event: name.map(|n| n.to_string()),
+        event: name,
         ack_id: id.map(AckId::get),
         args,
     })

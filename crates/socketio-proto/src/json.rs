@@ -2,6 +2,8 @@
 //! `<type>[<attachments>-][<nsp>,][<id>][<json>]`, with binary attachments sent as separate binary
 //! messages after the text and referenced by `{"_placeholder":true,"num":N}`.
 
+use std::borrow::Cow;
+
 use bytes::Bytes;
 use bytestring::ByteString;
 use serde::Serialize;
@@ -10,8 +12,6 @@ use crate::args::{Args, Buf, JsonSink, RawValue, trim_json_ws};
 use crate::decoder::Pending;
 use crate::encode::{AckTemplate, Encoded, Message};
 use crate::error::{DecodeError, EncodeError};
-use std::borrow::Cow;
-
 use crate::packet::{Ack, AckId, Event, EventName, MAIN_NAMESPACE, Packet, PacketData, PacketType};
 use crate::{Limits, Parser, ProtocolVersion, Validation, ser};
 

@@ -244,8 +244,8 @@ pub(crate) enum EventName {
     /// `start..end` of the text buffer of the event's JSON [`Args`] (a name written without
     /// escapes, the usual case): shares the arguments' reference to the message.
     InArgs { start: u32, end: u32 },
-    /// A name of its own: an unescaped JSON name, a msgpack name (checked for UTF-8 once, when
-    /// decoded), or one given to [`Event::new`].
+    /// A name of its own: a JSON name written with escapes (unescaped into a copy), a msgpack
+    /// name (checked for UTF-8 once, when decoded), or one given to [`Event::new`].
     Owned(ByteString),
 }
 

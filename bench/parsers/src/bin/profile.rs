@@ -75,9 +75,19 @@ fn main() {
             let w = ours::WireIn::new(&w);
             for _ in 0..n {
                 if input.is_binary() {
-                    black_box(ours::decode_typed(&mut d, black_box(&w)).ok());
+                    black_box(
+                        ours::decode_typed(&mut d, black_box(&w), |n, i, a| {
+                            black_box((n, i, &a));
+                        })
+                        .ok(),
+                    );
                 } else {
-                    black_box(ours::decode_values(&mut d, black_box(&w)).ok());
+                    black_box(
+                        ours::decode_values(&mut d, black_box(&w), |n, i, a| {
+                            black_box((n, i, &a));
+                        })
+                        .ok(),
+                    );
                 }
             }
         }
