@@ -241,6 +241,7 @@ pub fn from_array_tail_str<'de, T: Deserialize<'de>>(
 ///     socketio_json::from_array_tail_str_at(input, at, false, &[], &limits).unwrap();
 /// assert_eq!(x, 7);
 /// ```
+#[inline]
 pub fn from_array_tail_str_at<'de, T: Deserialize<'de>>(
     input: &'de str,
     at: usize,

@@ -142,6 +142,7 @@ pub fn from_reader<'de, T: Deserialize<'de>>(
 ///
 /// Skipped values are still validated. The reader ends after the `count` values; nesting depth
 /// counts from 1 (the enclosing array).
+#[inline]
 pub fn from_elements<'de, T: Deserialize<'de>>(
     reader: &mut Reader<'de>,
     count: u32,

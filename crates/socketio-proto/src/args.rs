@@ -279,6 +279,7 @@ impl Args {
     /// (JSON) or bin values (msgpack) deserialize as bytes (`bytes::Bytes`, `serde_bytes`, `Vec<u8>`).
     ///
     /// Strings borrow from the received message when they need no unescaping.
+    #[inline]
     pub fn deserialize<'de, T: Deserialize<'de>>(&'de self) -> Result<T, ArgsError> {
         match self.parser {
             Parser::Json => Ok(match self.array.as_str() {

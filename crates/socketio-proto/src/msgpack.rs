@@ -310,6 +310,7 @@ pub(crate) fn decode(
     }))
 }
 
+#[inline]
 pub(crate) fn deserialize_args<'de, T: Deserialize<'de>>(args: &'de Args) -> Result<T, ArgsError> {
     let mut r = Reader::new(args.msgpack_elements());
     let count = args.count;
