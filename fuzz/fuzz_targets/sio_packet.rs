@@ -66,7 +66,7 @@ fn check(packet: &Packet, parser: Parser, version: ProtocolVersion, validation: 
     assert_eq!(again.as_ref(), Some(packet));
     // Lazy argument access never panics.
     let args = match &packet.data {
-        PacketData::Event(e) => Some(&e.args),
+        PacketData::Event(e) => Some(e.args()),
         PacketData::Ack(a) => Some(&a.args),
         _ => None,
     };
