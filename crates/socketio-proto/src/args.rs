@@ -153,6 +153,21 @@ pub(crate) fn trim_json_ws(b: &[u8]) -> &[u8] {
 }
 
 impl Args {
+    /// Decoded JSON arguments: `array` is the whole array, its first `skip` elements come before
+    /// the arguments, which start at byte `rest` of it.
+    #[inline(always)]
+    pub(crate) fn json(array: Buf, skip: u8, rest: usize, max_depth: usize) -> Self {
+        Args {
+            parser: Parser::Json,
+            array,
+            skip,
+            rest,
+            count: 0,
+            attachments: Vec::new(),
+            max_depth,
+        }
+    }
+
     /// Arguments with no element.
     pub fn empty(parser: Parser) -> Self {
         match parser {

@@ -199,16 +199,8 @@ pub(crate) fn decode_text(
                             text.get(name_start..name_end).unwrap_or_default(),
                         )));
                     }
-                    // Kept as a span of the text the arguments hold: no reference count of its
-                    // own. Both ends sit next to a `"`, hence on char boundaries.
-                    let name = match (u32::try_from(name_start), u32::try_from(name_end)) {
-                        (Ok(start), Ok(end)) => EventName::InArgs { start, end },
-                        _ => EventName::Owned(sub_str(
-                            &text,
-                            text.get(name_start..name_end).unwrap_or_default(),
-                        )),
-                    };
-                    (name, at - start)
+                    // Both ends sit next to a `"`, hence on char boundaries.
+                    (name_span(&text, name_start, name_end), at - start)
                 }
                 None => event_name(&text, array)?,
             };
@@ -220,15 +212,7 @@ pub(crate) fn decode_text(
                     nsp,
                     data: PacketData::Event(Event {
                         name,
-                        args: Args {
-                            parser: Parser::Json,
-                            array: Buf::text(text, start, end),
-                            skip: 1,
-                            rest,
-                            count: 0,
-                            attachments: Vec::new(),
-                            max_depth,
-                        },
+                        args: Args::json(Buf::text(text, start, end), 1, rest, max_depth),
                         ack: id,
                     }),
                 },
@@ -247,15 +231,7 @@ pub(crate) fn decode_text(
                     nsp,
                     data: PacketData::Ack(Ack {
                         id,
-                        args: Args {
-                            parser: Parser::Json,
-                            array: Buf::text(text, start, end),
-                            skip: 0,
-                            rest: 1,
-                            count: 0,
-                            attachments: Vec::new(),
-                            max_depth,
-                        },
+                        args: Args::json(Buf::text(text, start, end), 0, 1, max_depth),
                     }),
                 },
                 attachments,
@@ -326,6 +302,17 @@ fn skip_json_ws(b: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// The name at `text[start..end]` (both on char boundaries), kept as a span of the text the
+/// arguments hold: no reference count of its own. Offsets past `u32::MAX` (a message that
+/// large is far beyond any limit in use) make it a slice of its own instead of truncating.
+#[inline(always)]
+fn name_span(text: &ByteString, start: usize, end: usize) -> EventName {
+    match (u32::try_from(start), u32::try_from(end)) {
+        (Ok(start), Ok(end)) => EventName::InArgs { start, end },
+        _ => EventName::Owned(sub_str(text, text.get(start..end).unwrap_or_default())),
+    }
+}
+
 /// The event name of `array` (a slice of `text`) by the general reader: an escaped name, or the
 /// error for a missing, non-string or malformed one. Returns the name and where the `,` or `]`
 /// after it is in `array`.
@@ -347,10 +334,7 @@ fn event_name(text: &ByteString, array: &[u8]) -> Result<(EventName, usize), Dec
     let name = match name {
         Cow::Borrowed(s) => {
             let (start, end) = span_of(text, s.as_bytes());
-            match (u32::try_from(start), u32::try_from(end)) {
-                (Ok(start), Ok(end)) => EventName::InArgs { start, end },
-                _ => EventName::Owned(sub_str(text, s)),
-            }
+            name_span(text, start, end)
         }
         Cow::Owned(s) => EventName::Owned(ByteString::from(s)),
     };
