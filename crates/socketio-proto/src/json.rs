@@ -701,7 +701,7 @@ pub(crate) fn encode_event<T: ?Sized + Serialize>(
 ) -> Result<Encoded, EncodeError> {
     check_nsp(nsp)?;
     check_event(event)?;
-    let mut out = Vec::with_capacity(header_len(nsp) + event.len() + 64);
+    let mut out = Vec::with_capacity(header_len(nsp) + event.len() + 128);
     write_head(&mut out, PacketType::Event, 0, nsp);
     write_id(&mut out, ack);
     let mut attachments = Vec::new();
@@ -720,7 +720,7 @@ pub(crate) fn encode_event_values(
 ) -> Result<Encoded, EncodeError> {
     check_nsp(nsp)?;
     check_event(event)?;
-    let mut out = Vec::with_capacity(header_len(nsp) + event.len() + 64);
+    let mut out = Vec::with_capacity(header_len(nsp) + event.len() + 128);
     write_head(&mut out, PacketType::Event, 0, nsp);
     write_id(&mut out, ack);
     out.push(b'[');
@@ -737,7 +737,7 @@ pub(crate) fn encode_ack_values(
     args: &[serde_json::Value],
 ) -> Result<Encoded, EncodeError> {
     check_nsp(nsp)?;
-    let mut out = Vec::with_capacity(header_len(nsp) + 64);
+    let mut out = Vec::with_capacity(header_len(nsp) + 128);
     write_head(&mut out, PacketType::Ack, 0, nsp);
     write_id(&mut out, Some(id));
     out.push(b'[');
@@ -755,7 +755,7 @@ pub(crate) fn encode_ack<T: ?Sized + Serialize>(
     args: &T,
 ) -> Result<Encoded, EncodeError> {
     check_nsp(nsp)?;
-    let mut out = Vec::with_capacity(header_len(nsp) + 64);
+    let mut out = Vec::with_capacity(header_len(nsp) + 128);
     write_head(&mut out, PacketType::Ack, 0, nsp);
     write_id(&mut out, Some(id));
     let mut attachments = Vec::new();
@@ -781,7 +781,7 @@ pub(crate) fn event_template<T: ?Sized + Serialize>(
 ) -> Result<AckTemplate, EncodeError> {
     check_nsp(nsp)?;
     check_event(event)?;
-    let mut out = Vec::with_capacity(header_len(nsp) + event.len() + 64);
+    let mut out = Vec::with_capacity(header_len(nsp) + event.len() + 128);
     write_head(&mut out, PacketType::Event, 0, nsp);
     let mut split = out.len();
     let mut attachments = Vec::new();
