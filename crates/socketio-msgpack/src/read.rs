@@ -376,6 +376,25 @@ impl<'a> Reader<'a> {
         self.take(n as usize)
     }
 
+    /// The next str value's bytes (not checked for UTF-8, as [`read_str_bytes`]), or `None`,
+    /// consuming nothing, when the next item is not a str. A fixstr, as every short string is
+    /// written, is read from its marker without building a [`Header`].
+    ///
+    /// [`read_str_bytes`]: Reader::read_str_bytes
+    #[inline(always)]
+    pub fn next_str_bytes(&mut self) -> Result<Option<&'a [u8]>, Error> {
+        match self.peek_marker() {
+            Some(m @ 0xa0..=0xbf) => {
+                self.pos += 1;
+                self.take(usize::from(m & 0x1f)).map(Some)
+            }
+            _ => match self.peek_header()? {
+                Header::Str(_) => self.read_str_bytes().map(Some),
+                _ => Ok(None),
+            },
+        }
+    }
+
     /// Reads binary data: bin 8/16/32, or ext 8/16/32 of type 0 (notepack's `ArrayBuffer`).
     #[inline]
     pub fn read_bin(&mut self) -> Result<&'a [u8], Error> {
@@ -587,6 +606,29 @@ mod tests {
                 "{bytes:x?}"
             );
         }
+    }
+
+    #[test]
+    fn next_str_bytes_reads_every_str_form_and_leaves_the_rest() {
+        // fixstr, str8, str16, str32 of the same text, then a non-str item left in place.
+        let mut r = Reader::new(&[
+            0xa2, b'h', b'i', 0xd9, 2, b'h', b'i', 0xda, 0, 2, b'h', b'i', 0xdb, 0, 0, 0, 2, b'h',
+            b'i', 0x07,
+        ]);
+        for _ in 0..4 {
+            assert_eq!(r.next_str_bytes(), Ok(Some(&b"hi"[..])));
+        }
+        assert_eq!(r.next_str_bytes(), Ok(None));
+        assert_eq!(r.read_header(), Ok(Header::UInt(7)));
+        // A str cut short is an error in both forms.
+        assert_eq!(
+            Reader::new(&[0xa3, b'a']).next_str_bytes(),
+            Err(Error::UnexpectedEof)
+        );
+        assert_eq!(
+            Reader::new(&[0xd9, 3, b'a']).next_str_bytes(),
+            Err(Error::UnexpectedEof)
+        );
     }
 
     #[test]

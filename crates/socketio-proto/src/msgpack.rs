@@ -110,20 +110,10 @@ pub(crate) fn decode(
     let mut id = None;
     for _ in 0..entries {
         // Keys are compared as bytes; only an unknown one is checked for UTF-8.
-        let key = match r.peek_marker() {
-            // A fixstr, as every key of a packet is written: read without building a `Header`.
-            Some(m @ 0xa0..=0xbf) => {
-                r.take(1)?;
-                Some(r.take(usize::from(m & 0x1f))?)
-            }
-            _ => match r.peek_header()? {
-                Header::Str(_) => Some(r.read_str_bytes()?),
-                _ => {
-                    r.skip_value(&ml)?;
-                    None
-                }
-            },
-        };
+        let key = r.next_str_bytes()?;
+        if key.is_none() {
+            r.skip_value(&ml)?;
+        }
         match key {
             Some(b"type") => {
                 let n = match r.peek_marker() {
@@ -250,15 +240,9 @@ pub(crate) fn decode(
                     ar.read_array_len()?;
                 }
             }
-            let name = match ar.peek_marker() {
-                Some(m @ 0xa0..=0xbf) => {
-                    ar.take(1)?;
-                    text(&data, ar.take(usize::from(m & 0x1f))?)?
-                }
-                _ => match ar.peek_header()? {
-                    Header::Str(_) => text(&data, ar.read_str_bytes()?)?,
-                    _ => return Err(DecodeError::EventNameNotString),
-                },
+            let name = match ar.next_str_bytes()? {
+                Some(b) => text(&data, b)?,
+                None => return Err(DecodeError::EventNameNotString),
             };
             if crate::packet::is_reserved_event(&name) {
                 return Err(DecodeError::ReservedEventName(name));
