@@ -73,6 +73,24 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         let mut out = Vec::new();
         socketio_json::to_writer(&mut out, v, &mut Vec::new()).expect("Value serializes");
         assert_eq!(out, expected, "to_writer");
+
+        // The packet encoders, whose text is not validated as UTF-8 again in release builds
+        // (debug assertions, on in fuzz builds, still check it): the packet is the header and
+        // serde_json's bytes of the argument.
+        let want = format!("2[\"ev\",{}]", String::from_utf8_lossy(&expected));
+        let direct = socketio_proto::Parser::Json
+            .encode_event_values("/", "ev", std::slice::from_ref(v), None)
+            .expect("a Value encodes");
+        assert_eq!(direct.packet.as_bytes(), want.as_bytes(), "encode_event_values");
+        let serde = socketio_proto::Parser::Json
+            .encode_event("/", "ev", &(v,), None)
+            .expect("a Value encodes");
+        assert_eq!(serde.packet.as_bytes(), want.as_bytes(), "encode_event");
+        let ack = socketio_proto::Parser::Json
+            .encode_ack_values("/", socketio_proto::AckId::ZERO, std::slice::from_ref(v))
+            .expect("a Value encodes");
+        let want = format!("30[{}]", String::from_utf8_lossy(&expected));
+        assert_eq!(ack.packet.as_bytes(), want.as_bytes(), "encode_ack_values");
     }
 
     // Binary placeholders and typed targets: anything may fail, nothing may panic.
