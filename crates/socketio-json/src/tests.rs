@@ -974,3 +974,307 @@ fn digit_runs_match_serde_json() {
         }
     }
 }
+
+/// Our float writer against serde_json's (zmij) for one value, reusing two buffers.
+struct FloatCheck {
+    ours: Vec<u8>,
+    theirs: Vec<u8>,
+}
+
+impl FloatCheck {
+    fn new() -> Self {
+        FloatCheck {
+            ours: Vec::with_capacity(64),
+            theirs: Vec::new(),
+        }
+    }
+
+    /// Writes `v` after a prefix (as in an array), with enough spare capacity for the fast
+    /// path.
+    fn check(&mut self, v: f64) {
+        use serde_json::ser::Formatter as _;
+        self.ours.clear();
+        self.theirs.clear();
+        self.ours.extend_from_slice(b"[1,");
+        self.theirs.extend_from_slice(b"[1,");
+        crate::write::f64(&mut self.ours, v);
+        if v.is_finite() {
+            serde_json::ser::CompactFormatter
+                .write_f64(&mut self.theirs, v)
+                .unwrap();
+        } else {
+            self.theirs.extend_from_slice(b"null");
+        }
+        assert_eq!(
+            self.ours,
+            self.theirs,
+            "{v:?} ({:#018x}): ours {:?}, serde_json {:?}",
+            v.to_bits(),
+            String::from_utf8_lossy(&self.ours),
+            String::from_utf8_lossy(&self.theirs)
+        );
+    }
+
+    /// `v`, `-v` and their neighbours.
+    fn around(&mut self, v: f64) {
+        for x in [v, -v] {
+            self.check(x);
+            self.check(f64::from_bits(x.to_bits().wrapping_add(1)));
+            self.check(f64::from_bits(x.to_bits().wrapping_sub(1)));
+        }
+    }
+}
+
+/// A seeded xorshift generator, so the random float tests are reproducible.
+fn xorshift(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+#[test]
+fn floats_match_serde_json_at_edges() {
+    let mut c = FloatCheck::new();
+    for v in [
+        0.0,
+        -0.0,
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::MIN_POSITIVE,
+        f64::MAX,
+        f64::MIN,
+        f64::EPSILON,
+        f64::from_bits(1),
+        f64::from_bits((1 << 52) - 1),
+        1.0,
+        3.0,
+        0.5,
+        0.1 + 0.2,
+        1e15,
+        1e16,
+        1e17,
+        1e21,
+        1e22,
+        1e23,
+        9007199254740992.0,
+        9007199254740993.0,
+        4503599627370496.5,
+        67108864.0,
+        67108863.5,
+        67108863.99999999,
+        0.00048828125,
+        0.000488281,
+        0.0004882813,
+        0.001,
+        0.0001,
+        0.00001,
+        0.000001,
+        1e-7,
+        99999999.99999999,
+        9999999.99999999,
+        12345678.12345678,
+        0.99999999,
+        0.999999999,
+        47.3769,
+        8.5417,
+        -23.5505,
+        -46.6333,
+        35.6762,
+        139.6503,
+        50.0647,
+        19.945,
+    ] {
+        c.around(v);
+    }
+    // Powers of two and of ten across the whole range, and their neighbours.
+    for e in -1074..=1023 {
+        c.around(2f64.powi(e));
+        c.around(3.0 * 2f64.powi(e - 1));
+    }
+    for e in -325..=308 {
+        c.around(format!("1e{e}").parse().unwrap());
+        c.around(format!("9.999999e{e}").parse().unwrap());
+        c.around(format!("1.2345678e{e}").parse().unwrap());
+    }
+    // Around the fast path's borders: 2^-11, 2^26 and 2^53, with short and long fractions.
+    for e in [-12, -11, -10, 25, 26, 27, 52, 53, 54] {
+        let p = 2f64.powi(e);
+        for k in 0..64u64 {
+            c.around(f64::from_bits(p.to_bits() + k));
+            c.around(f64::from_bits(p.to_bits() - k));
+        }
+        for k in 0..1000 {
+            c.around(p + f64::from(k) * 0.001);
+            c.around(p - f64::from(k) * 0.001);
+            c.around(p + f64::from(k) * 0.25);
+            c.around(p - f64::from(k) * 0.25);
+        }
+    }
+}
+
+/// Every decimal d / 10^k (the float serde_json parses from it) with d <= 10^6 and k in
+/// `ks`; a sample of the negative ones, of the integers and of the neighbours (which need 16
+/// or 17 digits), to keep the test fast in debug builds.
+fn short_decimals_match_serde_json(ks: std::ops::RangeInclusive<i32>) {
+    let mut c = FloatCheck::new();
+    for k in ks {
+        let p = 10f64.powi(k);
+        for d in 0..=1_000_000u32 {
+            let v = f64::from(d) / p;
+            if k > 0 || d % 10 == 7 {
+                c.check(v);
+            }
+            if d % 10 == 3 {
+                c.check(-v);
+            }
+            if d % 31 == 0 {
+                c.check(f64::from_bits(v.to_bits() + 1));
+                c.check(-f64::from_bits(v.to_bits().wrapping_sub(1)));
+            }
+        }
+    }
+}
+
+#[test]
+fn short_decimals_up_to_4_digits_match_serde_json() {
+    short_decimals_match_serde_json(0..=4);
+}
+
+#[test]
+fn short_decimals_of_5_to_8_digits_match_serde_json() {
+    short_decimals_match_serde_json(5..=8);
+}
+
+#[test]
+fn random_floats_match_serde_json() {
+    let mut c = FloatCheck::new();
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    for _ in 0..1_000_000 {
+        // Any bit pattern.
+        c.check(f64::from_bits(xorshift(&mut state)));
+    }
+    for _ in 0..1_000_000 {
+        // Magnitudes around the fast path (2^-16 .. 2^58), any significand.
+        let r = xorshift(&mut state);
+        let exp = 1023 - 16 + (r >> 52) % 75;
+        c.check(f64::from_bits(r & (1 << 63 | ((1 << 52) - 1)) | exp << 52));
+    }
+    for _ in 0..1_000_000 {
+        // Decimals with up to 16 significant digits and up to 12 fractional digits.
+        let r = xorshift(&mut state);
+        let d = (r >> 11) % 10u64.pow(1 + (r % 16) as u32);
+        let v = d as f64 / 10f64.powi(((r >> 4) % 13) as i32);
+        c.check(if r & 1 << 10 != 0 { -v } else { v });
+    }
+}
+
+/// A map with float keys, to reach the map key serializer.
+struct FloatKeys(Vec<f64>);
+
+impl Serialize for FloatKeys {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|k| (k, *k)))
+    }
+}
+
+proptest! {
+    #[test]
+    fn floats_through_serde_match_serde_json(
+        v in prop::collection::vec(prop_oneof![
+            any::<f64>(),
+            (0..100_000_000u64, 0..10i32).prop_map(|(d, k)| d as f64 / 10f64.powi(k)),
+        ], 0..8)
+    ) {
+        let finite: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+        let mut out = Vec::new();
+        to_writer(&mut out, &v, &mut Vec::new()).unwrap();
+        prop_assert_eq!(&out, &serde_json::to_vec(&v).unwrap());
+        let keys = FloatKeys(finite);
+        let mut out = Vec::new();
+        to_writer(&mut out, &keys, &mut Vec::new()).unwrap();
+        prop_assert_eq!(&out, &serde_json::to_vec(&keys).unwrap());
+        for x in &v {
+            let mut o = Vec::new();
+            crate::write::f64(&mut o, *x);
+            prop_assert_eq!(String::from_utf8(o).unwrap(), serde_json::to_string(x).unwrap());
+        }
+    }
+}
+
+#[test]
+fn short_floats_take_the_fast_path() {
+    for v in [
+        0.0,
+        -0.0,
+        47.3769,
+        -23.5505,
+        139.6503,
+        8.5417,
+        19.945,
+        0.5,
+        1.75,
+        24.25,
+        3.0,
+        -8.0,
+        0.001,
+        0.000489,
+        12345678.12345678,
+        67108863.5,
+        1e15,
+        -9007199254740991.0,
+    ] {
+        let mut out = Vec::with_capacity(16);
+        crate::write::f64_or(&mut out, v, |_, _| panic!("{v} took the slow path"));
+        assert_eq!(out, serde_json::to_vec(&v).unwrap());
+    }
+    for v in [
+        0.1 + 0.2,
+        1.0 / 3.0,
+        0.000488281,
+        67108864.5,
+        1e-5,
+        1e16,
+        f64::NAN,
+    ] {
+        let mut out = Vec::with_capacity(16);
+        let mut slow = false;
+        crate::write::f64_or(&mut out, v, |_, _| slow = true);
+        assert!(slow && out.is_empty(), "{v}");
+    }
+    // Without spare capacity.
+    let mut out = Vec::new();
+    let mut slow = false;
+    crate::write::f64_or(&mut out, 1.5, |_, _| slow = true);
+    assert!(slow && out.is_empty());
+}
+
+/// The long version of the float tests, for release builds:
+/// `cargo test --release -p socketio-json floats_exhaustively -- --ignored`.
+#[test]
+#[ignore = "minutes; run in release mode"]
+fn floats_exhaustively_match_serde_json() {
+    let mut c = FloatCheck::new();
+    // Every decimal with up to 8 fractional digits and integral part below 1000, and
+    // their neighbours.
+    for k in 1..=8 {
+        let p = 10f64.powi(k);
+        for d in 0..1000 * 10u64.pow(k as u32) {
+            let v = d as f64 / p;
+            c.check(v);
+            if d % 3 == 0 {
+                c.check(-f64::from_bits(v.to_bits() + 1));
+                c.check(f64::from_bits(v.to_bits().wrapping_sub(1)));
+            }
+        }
+    }
+    // Random significands at every exponent of the fast path and around it.
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    for exp in 1023 - 16..=1023 + 58 {
+        for _ in 0..4_000_000 {
+            let r = xorshift(&mut state);
+            c.check(f64::from_bits(r & (1 << 63 | ((1 << 52) - 1)) | exp << 52));
+        }
+    }
+}

@@ -157,16 +157,167 @@ pub(crate) fn i64(out: &mut Vec<u8>, v: i64) {
     u64(out, v.unsigned_abs());
 }
 
-/// Non-finite floats become `null`, as in serde_json. The shortest round-trip digits come from
-/// serde_json's own formatter so the text is identical.
+/// Non-finite floats become `null`, as in serde_json. The text is serde_json's (its formatter
+/// prints the shortest decimal that parses back to `v`, with zmij): short decimals are written
+/// here directly (see [`f64_or`]), everything else by serde_json's own formatter.
 #[inline]
 pub(crate) fn f64(out: &mut Vec<u8>, v: f64) {
+    f64_or(out, v, f64_slow);
+}
+
+#[inline(never)]
+fn f64_slow(out: &mut Vec<u8>, v: f64) {
     if v.is_finite() {
         // Writing into a Vec cannot fail.
         let _ = serde_json::ser::CompactFormatter.write_f64(out, v);
     } else {
         out.extend_from_slice(b"null");
     }
+}
+
+/// The decimal digits of `v = a | b << 32` (`a`, `b` < 10^4) as byte values 0..=9: the 4
+/// digits of `a` (with leading zeros) in bytes 0..4, most significant first, then those of
+/// `b`. Each 32-bit lane is split by 100, then each 16-bit lane by 10, all lanes at once (the
+/// multiply-and-shift quotients are exact below 10^4 and 100, and no lane's product reaches
+/// the bits its neighbour keeps).
+#[inline(always)]
+fn digits4x2(v: u64) -> u64 {
+    let q = ((v * 10_486) >> 20) & 0x0000_007f_0000_007f;
+    let v = (v - q * 100) << 16 | q;
+    let q = ((v * 103) >> 10) & 0x000f_000f_000f_000f;
+    (v - q * 10) << 8 | q
+}
+
+/// The 8 decimal digits of `n` (< 10^8, with leading zeros) as byte values 0..=9, the most
+/// significant in byte 0.
+#[inline(always)]
+fn digits8(n: u64) -> u64 {
+    let hi = n / 10_000;
+    digits4x2(hi | (n - hi * 10_000) << 32)
+}
+
+const ASCII_ZEROS: u64 = 0x3030_3030_3030_3030;
+
+/// Writes `v` if it is zero, an integer below 2^53, or a decimal with at most 8 fractional
+/// digits and 2^-11 <= |v| < 2^26, exactly as serde_json (zmij) prints it, and if `out` has
+/// 16 bytes of spare capacity (so that this path makes no call).
+///
+/// Why the digits are zmij's: `v = m * 2^-s` with `m < 2^53`. For `27 <= s <= 63` the
+/// rounding interval of `v` (the reals that parse back to `v`) is `v ± 2^-s / 2` (only
+/// `[v - 2^-s / 4, v + 2^-s / 2]` when `m = 2^52`, see below), narrower than the spacing
+/// 10^-K of K-digit fractions for K = 4 and 8 (10^8 < 2^27 <= 2^s): at most one decimal `D`
+/// with K fractional digits lies in it. If one does, `D` without its trailing zeros is the
+/// shortest decimal in the interval: any decimal in it with no more significant digits than
+/// `D` has its last digit at 10^-K or above (it has about the same magnitude; across a power
+/// of ten the one above has one more integral digit), so it is on the same grid and is `D`.
+/// Being the only shortest one, it is what zmij's shortest-then-closest search returns.
+///
+/// The test: with the fraction bits as a 64-bit fixed-point fraction `q = (m mod 2^s) *
+/// 2^(64-s)` and `h = 10^K * 2^(64-s) / 2` (an integer below 2^63), `D = int + g * 10^-K` is
+/// in the interval when `|q * 10^K - g * 2^64| <= h`, that is `(q * 10^K + h) mod 2^64 <= 2h`
+/// with `g = (q * 10^K + h) >> 64`. A tie (a `D` exactly half an ulp away, where rounding to
+/// even would matter) cannot occur: `D * 2^(s+1)` would be odd, but it is
+/// `d * 2^(s+1-K) / 5^K` for an integer `d`, even as `s >= K`. `g = 10^K` cannot pass (it is
+/// at least `2h` away), so the integral part is `m >> s`. For `m = 2^52` (a power of two
+/// `2^-j`, `j <= 11`, or an integer) the symmetric test is still exact: `2^-j` has exactly
+/// `j` fractional digits, so for `j <= K` it is `D` itself, and for `j > K` every K-digit
+/// decimal is at least 10^-j from it, far outside the interval.
+///
+/// Format: zmij prints these in fixed notation (their decimal exponent, -4..=15, is inside
+/// its fixed range -5..=15): `-` when negative (also `-0.0`), the integral part, `.`, and the
+/// fraction digits, or `0` when there are none.
+///
+/// Every other value goes to `slow`, with nothing written; every exit is a tail call, so the
+/// fast path saves no registers.
+#[inline(always)]
+pub(crate) fn f64_or<S: FnOnce(&mut Vec<u8>, f64)>(out: &mut Vec<u8>, v: f64, slow: S) {
+    let bits = v.to_bits();
+    let m = bits & ((1 << 52) - 1) | 1 << 52;
+    // `r = 64 - s`.
+    let r = ((bits >> 52) & 0x7ff) as i64 - 1011;
+    if !(1..=37).contains(&r) {
+        return f64_rest(out, v, slow);
+    }
+    if out.capacity() - out.len() < 16 {
+        return slow(out, v);
+    }
+    // The fraction bits as a 64-bit fixed-point fraction, and the integral part.
+    let wide = u128::from(m) << r;
+    let (q, int) = (wide as u64, (wide >> 64) as u64);
+    let h = 5_000u64 << r;
+    let x = u128::from(q) * 10_000 + u128::from(h);
+    if x as u64 > 2 * h || int >= 10_000 {
+        return f64_8(out, v, slow);
+    }
+    // Up to 4 integral and 4 fractional digits: one conversion.
+    let w = digits4x2(int | ((x >> 64) as u64) << 32);
+    // Leading zeros of the integral part (keeping its last digit) and trailing zeros of the
+    // fraction (keeping its first digit).
+    let lead = (w | 1 << 24).trailing_zeros() / 8;
+    let frac_len = 4 - (w | 1 << 32).leading_zeros() / 8;
+    let ascii = w + ASCII_ZEROS;
+    // `0`, the 4 integral digits, `.`, the 4 fraction digits; a `-` replaces the `0` before
+    // the first integral digit kept.
+    let neg = (bits >> 63) as u32;
+    let lo = (0x30 | (ascii & 0xffff_ffff) << 8 | u64::from(b'.') << 40 | ascii >> 32 << 48)
+        ^ u64::from(neg * u32::from(b'-' ^ b'0')) << (8 * lead);
+    let word = (u128::from(ascii >> 48) << 64 | u128::from(lo)) >> (8 * (1 + lead - neg));
+    out.extend_from_slice(&word.to_le_bytes());
+    out.truncate(out.len() + (5 + frac_len + neg - lead) as usize - 16);
+}
+
+/// [`f64_or`] with more than 4 integral or fractional digits (`2^-11 <= |v| < 2^26`).
+#[inline(never)]
+fn f64_8<S: FnOnce(&mut Vec<u8>, f64)>(out: &mut Vec<u8>, v: f64, slow: S) {
+    let bits = v.to_bits();
+    let m = bits & ((1 << 52) - 1) | 1 << 52;
+    let r = ((bits >> 52) & 0x7ff) as i64 - 1011;
+    let h = 50_000_000u64 << r;
+    let x = u128::from(m << r) * 100_000_000 + u128::from(h);
+    if x as u64 > 2 * h {
+        return slow(out, v);
+    }
+    let frac = digits8((x >> 64) as u64);
+    let ip = digits8(m >> (64 - r));
+    let int_len = (8 - ip.trailing_zeros() / 8).max(1);
+    let frac_len = (8 - frac.leading_zeros() / 8).max(1);
+    let neg = (bits >> 63) as u32;
+    let ip = (ip + ASCII_ZEROS) >> (64 - 8 * int_len);
+    let frac = frac + ASCII_ZEROS;
+    let word = u128::from(neg * u32::from(b'-'))
+        | u128::from(ip) << (8 * neg)
+        | u128::from(b'.') << (8 * (neg + int_len))
+        | u128::from(frac) << (8 * (neg + int_len + 1));
+    let len = (neg + int_len + 1 + frac_len) as usize;
+    out.extend_from_slice(&word.to_le_bytes());
+    if len <= 16 {
+        out.truncate(out.len() + len - 16);
+    } else {
+        // The last fraction digits did not fit in the word.
+        let tail = frac >> (8 * (16 - (neg + int_len + 1)));
+        out.extend_from_slice(&tail.to_le_bytes());
+        out.truncate(out.len() + len - 24);
+    }
+}
+
+/// [`f64_or`] outside `2^-11 <= |v| < 2^26`: zero, and integers below 2^53.
+#[inline(never)]
+fn f64_rest<S: FnOnce(&mut Vec<u8>, f64)>(out: &mut Vec<u8>, v: f64, slow: S) {
+    let bits = v.to_bits();
+    if bits << 1 == 0 {
+        out.extend_from_slice(if bits == 0 { b"0.0" } else { b"-0.0" });
+        return;
+    }
+    let m = bits & ((1 << 52) - 1) | 1 << 52;
+    let s = 1075 - ((bits >> 52) & 0x7ff) as i64;
+    if !(0..27).contains(&s) || m & ((1 << s) - 1) != 0 {
+        return slow(out, v);
+    }
+    if bits >> 63 != 0 {
+        out.push(b'-');
+    }
+    u64(out, m >> s);
+    out.extend_from_slice(b".0");
 }
 
 #[inline]
@@ -185,11 +336,17 @@ pub(crate) fn number(out: &mut Vec<u8>, n: &Number) {
     } else if let Some(i) = n.as_i64() {
         i64(out, i);
     } else if let Some(f) = n.as_f64() {
-        f64(out, f);
+        number_f64(out, f);
     } else {
         // Only reachable with serde_json's `arbitrary_precision`: let serde_json print it.
         let _ = serde_json::to_writer(out, n);
     }
+}
+
+/// [`f64`] for [`number`], kept out of it so that its integers need no registers saved.
+#[inline(never)]
+fn number_f64(out: &mut Vec<u8>, v: f64) {
+    f64(out, v);
 }
 
 /// The direct `Value` writer.
