@@ -159,8 +159,10 @@ pub(crate) fn i64(out: &mut Vec<u8>, v: i64) {
 
 /// Non-finite floats become `null`, as in serde_json. The text is serde_json's (its formatter
 /// prints the shortest decimal that parses back to `v`, with zmij): short decimals are written
-/// here directly (see [`f64_or`]), everything else by serde_json's own formatter.
-#[inline]
+/// here directly (see [`f64_or`]), everything else by serde_json's own formatter. Not inlined:
+/// one copy serves the `Value` writer and the serializer, and [`number`]'s integers need no
+/// registers saved for it.
+#[inline(never)]
 pub(crate) fn f64(out: &mut Vec<u8>, v: f64) {
     f64_or(out, v, f64_slow);
 }
@@ -198,12 +200,14 @@ fn digits8(n: u64) -> u64 {
 
 const ASCII_ZEROS: u64 = 0x3030_3030_3030_3030;
 
-/// Writes `v` if it is zero, an integer below 2^53, or a decimal with at most 8 fractional
-/// digits and 2^-11 <= |v| < 2^26, exactly as serde_json (zmij) prints it, and if `out` has
-/// 16 bytes of spare capacity (so that this path makes no call).
+/// Writes `v` exactly as serde_json (zmij) prints it if `v` is zero, an integer below 2^53,
+/// or a decimal with at most 8 fractional digits and 2^-11 <= |v| < 2^26 (and `out` has 16
+/// bytes of spare capacity, so that the common path makes no call). Every other value goes
+/// to `slow`, with nothing written. The common path (at most 4 integral and 4 fractional
+/// digits) is inline; the others are tail calls, so it saves few registers.
 ///
-/// Why the digits are zmij's: `v = m * 2^-s` with `m < 2^53`. For `27 <= s <= 63` the
-/// rounding interval of `v` (the reals that parse back to `v`) is `v ± 2^-s / 2` (only
+/// Why these are zmij's digits: `v = m * 2^-s` with `2^52 <= m < 2^53`. For `27 <= s <= 63`
+/// the rounding interval of `v` (the reals that parse back to `v`) is `v ± 2^-s / 2` (only
 /// `[v - 2^-s / 4, v + 2^-s / 2]` when `m = 2^52`, see below), narrower than the spacing
 /// 10^-K of K-digit fractions for K = 4 and 8 (10^8 < 2^27 <= 2^s): at most one decimal `D`
 /// with K fractional digits lies in it. If one does, `D` without its trailing zeros is the
@@ -213,22 +217,19 @@ const ASCII_ZEROS: u64 = 0x3030_3030_3030_3030;
 /// Being the only shortest one, it is what zmij's shortest-then-closest search returns.
 ///
 /// The test: with the fraction bits as a 64-bit fixed-point fraction `q = (m mod 2^s) *
-/// 2^(64-s)` and `h = 10^K * 2^(64-s) / 2` (an integer below 2^63), `D = int + g * 10^-K` is
-/// in the interval when `|q * 10^K - g * 2^64| <= h`, that is `(q * 10^K + h) mod 2^64 <= 2h`
-/// with `g = (q * 10^K + h) >> 64`. A tie (a `D` exactly half an ulp away, where rounding to
-/// even would matter) cannot occur: `D * 2^(s+1)` would be odd, but it is
-/// `d * 2^(s+1-K) / 5^K` for an integer `d`, even as `s >= K`. `g = 10^K` cannot pass (it is
-/// at least `2h` away), so the integral part is `m >> s`. For `m = 2^52` (a power of two
-/// `2^-j`, `j <= 11`, or an integer) the symmetric test is still exact: `2^-j` has exactly
-/// `j` fractional digits, so for `j <= K` it is `D` itself, and for `j > K` every K-digit
+/// 2^(64-s)` and `h = 10^K * 2^(64-s) / 2` (an integer below 2^63), `D = (m >> s) + g *
+/// 10^-K` is in the interval when `|q * 10^K - g * 2^64| <= h`, that is `(q * 10^K + h) mod
+/// 2^64 <= 2h` with `g = (q * 10^K + h) >> 64`. A tie (a `D` exactly half an ulp away, where
+/// rounding to even would matter) cannot occur: `D * 2^(s+1)` would be odd, but it is `d *
+/// 2^(s+1-K) / 5^K` for an integer `d`, even as `s >= K`. `g = 10^K` cannot pass (it is at
+/// least `2h` away), so `g < 10^K`. For `m = 2^52` (`v` a power of two: an integer, or
+/// `2^-j` with `1 <= j <= 11`) the symmetric test is still exact: `2^-j` has exactly `j`
+/// fractional digits, so for `j <= K` it is `D` itself, and for `j > K` every K-digit
 /// decimal is at least 10^-j from it, far outside the interval.
 ///
 /// Format: zmij prints these in fixed notation (their decimal exponent, -4..=15, is inside
 /// its fixed range -5..=15): `-` when negative (also `-0.0`), the integral part, `.`, and the
-/// fraction digits, or `0` when there are none.
-///
-/// Every other value goes to `slow`, with nothing written; every exit is a tail call, so the
-/// fast path saves no registers.
+/// fraction digits without trailing zeros, or `0` when there are none (`3.0`, `0.0`).
 #[inline(always)]
 pub(crate) fn f64_or<S: FnOnce(&mut Vec<u8>, f64)>(out: &mut Vec<u8>, v: f64, slow: S) {
     let bits = v.to_bits();
@@ -244,6 +245,7 @@ pub(crate) fn f64_or<S: FnOnce(&mut Vec<u8>, f64)>(out: &mut Vec<u8>, v: f64, sl
     // The fraction bits as a 64-bit fixed-point fraction, and the integral part.
     let wide = u128::from(m) << r;
     let (q, int) = (wide as u64, (wide >> 64) as u64);
+    // The 4-digit test, then the 8-digit one.
     let h = 5_000u64 << r;
     let x = u128::from(q) * 10_000 + u128::from(h);
     if x as u64 > 2 * h || int >= 10_000 {
@@ -255,18 +257,20 @@ pub(crate) fn f64_or<S: FnOnce(&mut Vec<u8>, f64)>(out: &mut Vec<u8>, v: f64, sl
     // fraction (keeping its first digit).
     let lead = (w | 1 << 24).trailing_zeros() / 8;
     let frac_len = 4 - (w | 1 << 32).leading_zeros() / 8;
-    let ascii = w + ASCII_ZEROS;
-    // `0`, the 4 integral digits, `.`, the 4 fraction digits; a `-` replaces the `0` before
-    // the first integral digit kept.
+    // `0`, the 4 integral digits, `.`, the 4 fraction digits (in `lo` and `hi`); a `-`
+    // replaces the `0` before the first integral digit kept.
     let neg = (bits >> 63) as u32;
-    let lo = (0x30 | (ascii & 0xffff_ffff) << 8 | u64::from(b'.') << 40 | ascii >> 32 << 48)
-        ^ u64::from(neg * u32::from(b'-' ^ b'0')) << (8 * lead);
-    let word = (u128::from(ascii >> 48) << 64 | u128::from(lo)) >> (8 * (1 + lead - neg));
+    let digits = (w & 0xffff_ffff) << 8 | w >> 32 << 48;
+    let lo =
+        (digits + 0x3030_2e30_3030_3030) ^ (u64::from(neg * u32::from(b'-' ^ b'0')) << (8 * lead));
+    let hi = (w >> 48) + 0x3030;
+    let word = (u128::from(hi) << 64 | u128::from(lo)) >> (8 * (1 + lead - neg));
     out.extend_from_slice(&word.to_le_bytes());
     out.truncate(out.len() + (5 + frac_len + neg - lead) as usize - 16);
 }
 
-/// [`f64_or`] with more than 4 integral or fractional digits (`2^-11 <= |v| < 2^26`).
+/// [`f64_or`] after the 4-digit test failed or found more than 4 integral digits: the
+/// 8-digit test (`2^-11 <= |v| < 2^26`).
 #[inline(never)]
 fn f64_8<S: FnOnce(&mut Vec<u8>, f64)>(out: &mut Vec<u8>, v: f64, slow: S) {
     let bits = v.to_bits();
@@ -277,35 +281,39 @@ fn f64_8<S: FnOnce(&mut Vec<u8>, f64)>(out: &mut Vec<u8>, v: f64, slow: S) {
     if x as u64 > 2 * h {
         return slow(out, v);
     }
-    let frac = digits8((x >> 64) as u64);
-    let ip = digits8(m >> (64 - r));
-    let int_len = (8 - ip.trailing_zeros() / 8).max(1);
-    let frac_len = (8 - frac.leading_zeros() / 8).max(1);
-    let neg = (bits >> 63) as u32;
-    let ip = (ip + ASCII_ZEROS) >> (64 - 8 * int_len);
-    let frac = frac + ASCII_ZEROS;
-    let word = u128::from(neg * u32::from(b'-'))
-        | u128::from(ip) << (8 * neg)
-        | u128::from(b'.') << (8 * (neg + int_len))
-        | u128::from(frac) << (8 * (neg + int_len + 1));
-    let len = (neg + int_len + 1 + frac_len) as usize;
-    out.extend_from_slice(&word.to_le_bytes());
-    if len <= 16 {
-        out.truncate(out.len() + len - 16);
-    } else {
-        // The last fraction digits did not fit in the word.
-        let tail = frac >> (8 * (16 - (neg + int_len + 1)));
-        out.extend_from_slice(&tail.to_le_bytes());
-        out.truncate(out.len() + len - 24);
-    }
+    f64_digits8(out, bits >> 63 != 0, m >> (64 - r), (x >> 64) as u64);
 }
 
-/// [`f64_or`] outside `2^-11 <= |v| < 2^26`: zero, and integers below 2^53.
+/// Writes the sign, the integral part `int` (< 2^26) and the 8 fraction digits `g` (< 10^8)
+/// without their trailing zeros (at least one).
+#[inline(never)]
+fn f64_digits8(out: &mut Vec<u8>, neg: bool, int: u64, g: u64) {
+    if neg {
+        out.push(b'-');
+    }
+    u64(out, int);
+    // `.` and the fraction digits without their trailing zeros (at least one digit).
+    let frac = digits8(g);
+    let frac_len = 8 - (frac | 1).leading_zeros() / 8;
+    let word = u128::from(b'.') | u128::from(frac + ASCII_ZEROS) << 8;
+    out.extend_from_slice(&word.to_le_bytes());
+    out.truncate(out.len() + 1 + frac_len as usize - 16);
+}
+
+/// [`f64_or`] outside `2^-11 <= |v| < 2^26`: zero, and integers below 2^53. Such an integer
+/// is the only integer in its rounding interval (the interval is at most `v ± 1/2`, and
+/// `v ± 1/2` is not an integer), and a decimal with fewer significant digits would be an
+/// integer too, so zmij prints its digits, in fixed notation up to 10^16.
 #[inline(never)]
 fn f64_rest<S: FnOnce(&mut Vec<u8>, f64)>(out: &mut Vec<u8>, v: f64, slow: S) {
     let bits = v.to_bits();
     if bits << 1 == 0 {
-        out.extend_from_slice(if bits == 0 { b"0.0" } else { b"-0.0" });
+        // Two calls, each copying a fixed size (no `memcpy` call).
+        if bits == 0 {
+            out.extend_from_slice(b"0.0");
+        } else {
+            out.extend_from_slice(b"-0.0");
+        }
         return;
     }
     let m = bits & ((1 << 52) - 1) | 1 << 52;
@@ -313,10 +321,17 @@ fn f64_rest<S: FnOnce(&mut Vec<u8>, f64)>(out: &mut Vec<u8>, v: f64, slow: S) {
     if !(0..27).contains(&s) || m & ((1 << s) - 1) != 0 {
         return slow(out, v);
     }
-    if bits >> 63 != 0 {
+    f64_int(out, bits >> 63 != 0, m >> s);
+}
+
+/// An integral float below 2^53 (apart from its sign): its digits, then `.0`. Kept out of
+/// [`f64_rest`] so that the values it rejects cost no saved registers.
+#[inline(never)]
+fn f64_int(out: &mut Vec<u8>, neg: bool, int: u64) {
+    if neg {
         out.push(b'-');
     }
-    u64(out, m >> s);
+    u64(out, int);
     out.extend_from_slice(b".0");
 }
 
@@ -336,17 +351,11 @@ pub(crate) fn number(out: &mut Vec<u8>, n: &Number) {
     } else if let Some(i) = n.as_i64() {
         i64(out, i);
     } else if let Some(f) = n.as_f64() {
-        number_f64(out, f);
+        f64(out, f);
     } else {
         // Only reachable with serde_json's `arbitrary_precision`: let serde_json print it.
         let _ = serde_json::to_writer(out, n);
     }
-}
-
-/// [`f64`] for [`number`], kept out of it so that its integers need no registers saved.
-#[inline(never)]
-fn number_f64(out: &mut Vec<u8>, v: f64) {
-    f64(out, v);
 }
 
 /// The direct `Value` writer.
