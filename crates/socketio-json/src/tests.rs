@@ -621,6 +621,28 @@ mod erased {
 }
 
 #[test]
+fn duplicate_keys_last_wins() {
+    // Small objects are built by inserting member by member, larger ones in bulk: both keep the
+    // last value of a repeated key, as serde_json does.
+    let cases: &[&[u8]] = &[
+        br#"{"a":1,"a":2}"#,
+        br#"{"b":1,"a":2,"b":3}"#,
+        br#"{"a":1,"b":2,"a":3,"b":{"a":4,"a":5}}"#,
+        br#"{"a":1,"b":2,"c":3,"d":4,"a":5}"#,
+        br#"{"e":1,"d":2,"c":3,"b":4,"a":5,"c":6,"e":[7,{"x":1,"x":null}]}"#,
+        br#"{"k":1,"k":2,"k":3,"k":4,"k":5,"k":6,"k":7,"k":8,"k":9,"k":10,"k":11,"k":12}"#,
+    ];
+    for case in cases {
+        agree(case);
+        let mut packet = b"[\"ev\",".to_vec();
+        packet.extend_from_slice(case);
+        packet.push(b']');
+        let args = values_from_array(&packet, 1, &Limits::default()).unwrap();
+        assert_eq!(args, vec![theirs(case).unwrap()]);
+    }
+}
+
+#[test]
 fn map_keys() {
     let m: BTreeMap<i64, bool> = [(-1, true), (5, false)].into_iter().collect();
     let mut out = Vec::new();

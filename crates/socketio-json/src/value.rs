@@ -46,6 +46,9 @@ pub(crate) struct Builder {
     root: Value,
 }
 
+/// Objects of at most this many members are built by inserting one by one.
+const SMALL_MAP: usize = 4;
+
 /// Slots kept between calls at most (a huge input should not pin its scratch memory).
 const KEEP_SLOTS: usize = 1024;
 
@@ -251,15 +254,20 @@ impl Builder {
                         Some(b'}') => {
                             r.pos += 1;
                             self.frames.pop();
-                            // `BTreeMap::from_iter` sorts, then bulk-builds: measured cheaper
-                            // than inserting one by one.
-                            let map: Map<String, Value> = self
-                                .members
-                                .get_mut(start..self.mtop)
-                                .unwrap_or_default()
-                                .iter_mut()
-                                .map(std::mem::take)
-                                .collect();
+                            let members =
+                                self.members.get_mut(start..self.mtop).unwrap_or_default();
+                            let map: Map<String, Value> = if members.len() <= SMALL_MAP {
+                                let mut map = Map::new();
+                                for m in members {
+                                    let (k, v) = std::mem::take(m);
+                                    map.insert(k, v);
+                                }
+                                map
+                            } else {
+                                // `BTreeMap::from_iter` sorts, then bulk-builds: measured
+                                // cheaper than inserting one by one.
+                                members.iter_mut().map(std::mem::take).collect()
+                            };
                             self.mtop = start;
                             *self.slot() = Value::Object(map);
                         }
