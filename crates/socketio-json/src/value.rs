@@ -74,7 +74,24 @@ pub(crate) fn with_builder<R>(mut f: impl FnMut(&mut Builder) -> R) -> R {
 
 impl Builder {
     /// Empties the slots (after an error some may hold values) and trims oversized stacks.
+    /// After a successful parse everything is already empty: then only this check runs.
+    #[inline]
     fn reset(&mut self) {
+        if self.top == 0
+            && self.mtop == 0
+            && self.frames.is_empty()
+            && self.root.is_null()
+            && self.vals.len() <= KEEP_SLOTS
+            && self.members.len() <= KEEP_SLOTS
+        {
+            return;
+        }
+        self.reset_slow();
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn reset_slow(&mut self) {
         for v in self.vals.get_mut(..self.top).unwrap_or_default() {
             *v = Value::Null;
         }
@@ -375,13 +392,17 @@ pub(crate) fn values_after(
                 }
             }
             let top = builder.top;
-            Ok(builder
+            let out = builder
                 .vals
                 .get_mut(..top)
                 .unwrap_or_default()
                 .iter_mut()
                 .map(std::mem::take)
-                .collect())
+                .collect();
+            // Every slot is empty again and the packet's frame is closed.
+            builder.top = 0;
+            builder.frames.clear();
+            Ok(out)
         })?;
     }
     r.end()?;
