@@ -356,57 +356,64 @@ pub(crate) fn values_after(
     if limits.max_depth == 0 {
         return Err(Error::DepthLimit);
     }
-    let mut out = Vec::new();
-    let more = match r.peek_ws() {
+    let out = match r.peek_ws() {
         Some(b']') => {
             r.pos += 1;
-            false
+            Vec::new()
         }
         Some(b',') if !first => {
             r.pos += 1;
-            true
+            with_builder(|builder| builder.elements(&mut r, skip, limits.max_depth))?
         }
-        _ if first => true,
+        _ if first => with_builder(|builder| builder.elements(&mut r, skip, limits.max_depth))?,
         _ => return Err(r.err_eof_or(SyntaxError::ExpectedCommaOrBracket)),
     };
-    if more {
-        out = with_builder(|builder| {
-            // The packet's array is an open frame of the builder: elements are built directly
-            // in its slots, then moved into a vector of exactly the right size.
-            builder.frames.push(Frame::Array(builder.top));
-            let mut index = 0usize;
-            loop {
-                if index < skip {
-                    r.skip_value(1, limits.max_depth)?;
-                } else {
-                    builder.value(&mut r, 1, limits.max_depth)?;
-                }
-                index += 1;
-                match r.peek_ws() {
-                    Some(b',') => r.pos += 1,
-                    Some(b']') => {
-                        r.pos += 1;
-                        break;
-                    }
-                    _ => return Err(r.err_eof_or(SyntaxError::ExpectedCommaOrBracket)),
-                }
-            }
-            let top = builder.top;
-            let out = builder
-                .vals
-                .get_mut(..top)
-                .unwrap_or_default()
-                .iter_mut()
-                .map(std::mem::take)
-                .collect();
-            // Every slot is empty again and the packet's frame is closed.
-            builder.top = 0;
-            builder.frames.clear();
-            Ok(out)
-        })?;
-    }
     r.end()?;
     Ok(out)
+}
+
+impl Builder {
+    /// The elements of the packet's array up to its `]`, the first `skip` of them skipped
+    /// (validated); `r` sits on the first element.
+    fn elements(
+        &mut self,
+        r: &mut Reader<'_>,
+        skip: usize,
+        max_depth: usize,
+    ) -> Result<Vec<Value>, Error> {
+        // The packet's array is an open frame of the builder: elements are built directly
+        // in its slots, then moved into a vector of exactly the right size.
+        self.frames.push(Frame::Array(self.top));
+        let mut index = 0usize;
+        loop {
+            if index < skip {
+                r.skip_value(1, max_depth)?;
+            } else {
+                self.value(r, 1, max_depth)?;
+            }
+            index += 1;
+            match r.peek_ws() {
+                Some(b',') => r.pos += 1,
+                Some(b']') => {
+                    r.pos += 1;
+                    break;
+                }
+                _ => return Err(r.err_eof_or(SyntaxError::ExpectedCommaOrBracket)),
+            }
+        }
+        let top = self.top;
+        let out = self
+            .vals
+            .get_mut(..top)
+            .unwrap_or_default()
+            .iter_mut()
+            .map(std::mem::take)
+            .collect();
+        // Every slot is empty again and the packet's frame is closed.
+        self.top = 0;
+        self.frames.clear();
+        Ok(out)
+    }
 }
 
 pub(crate) fn validate(input: &[u8], limits: &Limits) -> Result<(), Error> {
