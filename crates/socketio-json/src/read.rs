@@ -55,8 +55,13 @@ fn is_special(b: u8) -> bool {
 /// Index of the first `"`, `\` or control byte in `bytes` at or after `i`, or `bytes.len()`.
 #[inline]
 pub(crate) fn find_special(bytes: &[u8], mut i: usize) -> usize {
-    while let Some(chunk) = bytes.get(i..).and_then(|s| s.first_chunk::<8>()) {
-        let m = special_mask(u64::from_le_bytes(*chunk));
+    let n = bytes.len();
+    while i < n && n - i >= 8 {
+        let w = bytes
+            .get(i..i + 8)
+            .and_then(|s| s.first_chunk::<8>())
+            .map_or(0, |c| u64::from_le_bytes(*c));
+        let m = special_mask(w);
         if m != 0 {
             return i + (m.trailing_zeros() / 8) as usize;
         }
