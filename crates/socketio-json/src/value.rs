@@ -162,6 +162,37 @@ impl Builder {
         self.mtop += 1;
     }
 
+    /// Stores a whole member in the next member slot.
+    #[inline(always)]
+    fn member(&mut self, k: String, v: Value) {
+        match self.members.get_mut(self.mtop) {
+            Some(slot) => std::mem::forget(std::mem::replace(slot, (k, v))),
+            None => self.members.push((k, v)),
+        }
+        self.mtop += 1;
+    }
+
+    /// The object whose members are the slots from `start` up: they are moved out, leaving
+    /// them empty.
+    #[inline(always)]
+    fn close_object(&mut self, start: usize) -> Map<String, Value> {
+        let members = self.members.get_mut(start..self.mtop).unwrap_or_default();
+        let map = if members.len() <= SMALL_MAP {
+            let mut map = Map::new();
+            for m in members {
+                let (k, v) = std::mem::take(m);
+                map.insert(k, v);
+            }
+            map
+        } else {
+            // `BTreeMap::from_iter` sorts, then bulk-builds: measured cheaper than inserting
+            // one by one.
+            members.iter_mut().map(std::mem::take).collect()
+        };
+        self.mtop = start;
+        map
+    }
+
     /// Parses one value and returns it; `depth` containers are already open around it.
     pub(crate) fn build(
         &mut self,
@@ -207,11 +238,54 @@ impl Builder {
                         }
                         Some(b'"') => {
                             r.pos += 1;
-                            let key = r.string()?;
-                            r.colon()?;
-                            self.frames.push(Frame::Object(self.mtop));
-                            self.key(key);
-                            continue 'value;
+                            // Members whose values are scalars are read here, each stored
+                            // whole; the first container value hands the object over to the
+                            // general loop (which also makes the errors).
+                            let start = self.mtop;
+                            loop {
+                                let key = r.string()?;
+                                r.colon()?;
+                                let v = match r.peek_ws() {
+                                    Some(b'"') => {
+                                        r.pos += 1;
+                                        Value::String(r.string()?)
+                                    }
+                                    Some(b'-' | b'0'..=b'9') => num_value(r.number()?),
+                                    Some(b't') => {
+                                        r.literal(b"true")?;
+                                        Value::Bool(true)
+                                    }
+                                    Some(b'f') => {
+                                        r.literal(b"false")?;
+                                        Value::Bool(false)
+                                    }
+                                    Some(b'n') => {
+                                        r.literal(b"null")?;
+                                        Value::Null
+                                    }
+                                    _ => {
+                                        self.frames.push(Frame::Object(start));
+                                        self.key(key);
+                                        continue 'value;
+                                    }
+                                };
+                                self.member(key, v);
+                                match r.peek_ws() {
+                                    Some(b',') => {
+                                        r.pos += 1;
+                                        r.key_start()?;
+                                    }
+                                    Some(b'}') => {
+                                        r.pos += 1;
+                                        let map = self.close_object(start);
+                                        self.put(Value::Object(map));
+                                        break;
+                                    }
+                                    _ => {
+                                        return Err(r.err_eof_or(SyntaxError::ExpectedCommaOrBrace));
+                                    }
+                                }
+                            }
                         }
                         _ => return Err(r.err_eof_or(SyntaxError::ExpectedKey)),
                     }
@@ -281,21 +355,7 @@ impl Builder {
                         Some(b'}') => {
                             r.pos += 1;
                             self.frames.pop();
-                            let members =
-                                self.members.get_mut(start..self.mtop).unwrap_or_default();
-                            let map: Map<String, Value> = if members.len() <= SMALL_MAP {
-                                let mut map = Map::new();
-                                for m in members {
-                                    let (k, v) = std::mem::take(m);
-                                    map.insert(k, v);
-                                }
-                                map
-                            } else {
-                                // `BTreeMap::from_iter` sorts, then bulk-builds: measured
-                                // cheaper than inserting one by one.
-                                members.iter_mut().map(std::mem::take).collect()
-                            };
-                            self.mtop = start;
+                            let map = self.close_object(start);
                             self.put(Value::Object(map));
                         }
                         _ => return Err(r.err_eof_or(SyntaxError::ExpectedCommaOrBrace)),
