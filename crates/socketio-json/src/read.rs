@@ -369,7 +369,7 @@ impl<'a> Reader<'a> {
 
     /// Reads a number; `pos` is at `-` or a digit. Follows serde_json's default algorithm step
     /// by step so that every result, including the inexact `f64` ones, is bit-identical.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn number(&mut self) -> Result<Num, Error> {
         let positive = if self.peek() == Some(b'-') {
             self.pos += 1;
