@@ -34,7 +34,10 @@ enum Frame {
 /// chosen before the value is parsed and the value is assigned straight into it. Building a
 /// `Value` first and then pushing it materializes it in a stack temporary with narrow stores
 /// and copies it with wide loads, a store-forwarding stall per value that measured as a large
-/// share of the parse time.
+/// share of the parse time. The one exception: an object's members with scalar values are
+/// read by a loop of their own (in the `{` arm of `value`) and each is stored whole, key and
+/// value at once, which measured faster (fewer instructions and less time) than going through
+/// the general loop.
 #[derive(Default)]
 pub(crate) struct Builder {
     vals: Vec<Value>,
