@@ -9,16 +9,6 @@ use crate::Limits;
 use crate::error::{Error, SyntaxError};
 use crate::read::{Num, Reader, find_special};
 
-#[inline]
-fn num_value(n: Num) -> Value {
-    match n {
-        Num::U(u) => Value::Number(Number::from(u)),
-        Num::I(i) => Value::Number(Number::from(i)),
-        // Our parser never yields a non-finite float, so this is never `Null`.
-        Num::F(f) => Value::from(f),
-    }
-}
-
 /// An open container while building: where its contents start on the slot stacks.
 #[derive(Clone, Copy)]
 enum Frame {
@@ -220,7 +210,14 @@ impl Builder {
                 }
                 Some(b'-' | b'0'..=b'9') => {
                     let n = r.number()?;
-                    self.put(num_value(n));
+                    // Each variant is stored by its own arm: a `Value` merged from the arms
+                    // would be built in a temporary first (see `Builder`). Our parser never
+                    // yields a non-finite float, so `Value::from(f)` is never `Null`.
+                    match n {
+                        Num::U(u) => self.put(Value::Number(Number::from(u))),
+                        Num::I(i) => self.put(Value::Number(Number::from(i))),
+                        Num::F(f) => self.put(Value::from(f)),
+                    }
                 }
                 Some(b'{') => {
                     if depth + self.frames.len() - base >= max_depth {
@@ -241,31 +238,45 @@ impl Builder {
                             loop {
                                 let key = r.string()?;
                                 r.colon()?;
-                                let v = match r.peek_ws() {
+                                // Each arm stores its member itself: a value merged from the
+                                // arms would be built in a temporary first (see `Builder`).
+                                match r.peek_ws() {
                                     Some(b'"') => {
                                         r.pos += 1;
-                                        Value::String(r.string()?)
+                                        let v = r.string()?;
+                                        self.member(key, Value::String(v));
                                     }
-                                    Some(b'-' | b'0'..=b'9') => num_value(r.number()?),
+                                    Some(b'-' | b'0'..=b'9') => {
+                                        let n = r.number()?;
+                                        match n {
+                                            Num::U(u) => {
+                                                self.member(key, Value::Number(Number::from(u)));
+                                            }
+                                            Num::I(i) => {
+                                                self.member(key, Value::Number(Number::from(i)));
+                                            }
+                                            // Never `Null`: our parser yields finite floats.
+                                            Num::F(f) => self.member(key, Value::from(f)),
+                                        }
+                                    }
                                     Some(b't') => {
                                         r.literal(b"true")?;
-                                        Value::Bool(true)
+                                        self.member(key, Value::Bool(true));
                                     }
                                     Some(b'f') => {
                                         r.literal(b"false")?;
-                                        Value::Bool(false)
+                                        self.member(key, Value::Bool(false));
                                     }
                                     Some(b'n') => {
                                         r.literal(b"null")?;
-                                        Value::Null
+                                        self.member(key, Value::Null);
                                     }
                                     _ => {
                                         self.frames.push(Frame::Object(start));
                                         self.key(key);
                                         continue 'value;
                                     }
-                                };
-                                self.member(key, v);
+                                }
                                 match r.peek_ws() {
                                     Some(b',') => {
                                         r.pos += 1;
