@@ -278,6 +278,28 @@ pub fn values_from_array_str_at(
     value::values_after(r, 0, first, limits)
 }
 
+/// [`values_from_array_str_at`] into `out`, which is replaced by the values (and left empty on
+/// an error): for a caller that returns the vector inside its own `Result`, one move instead of
+/// one per layer.
+///
+/// ```
+/// let limits = socketio_json::Limits::default();
+/// let mut args = Vec::new();
+/// socketio_json::values_from_array_str_at_into(r#"["ev",1]"#, 5, false, &limits, &mut args).unwrap();
+/// assert_eq!(args, vec![serde_json::json!(1)]);
+/// ```
+pub fn values_from_array_str_at_into(
+    input: &str,
+    at: usize,
+    first: bool,
+    limits: &Limits,
+    out: &mut Vec<serde_json::Value>,
+) -> Result<(), Error> {
+    let mut r = read::Reader::from_str(input);
+    r.pos = at;
+    value::values_after_into(r, 0, first, limits, out)
+}
+
 /// [`array_first_str`] for input already known to be UTF-8.
 ///
 /// ```

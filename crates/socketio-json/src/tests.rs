@@ -1300,3 +1300,20 @@ fn floats_exhaustively_match_serde_json() {
         }
     }
 }
+
+#[test]
+fn values_into_replaces_the_vector_and_leaves_it_empty_on_errors() {
+    let limits = Limits::default();
+    let mut out = vec![serde_json::json!("old")];
+    crate::values_from_array_str_at_into(r#"["ev",1,{"a":[2]}]"#, 5, false, &limits, &mut out)
+        .unwrap();
+    assert_eq!(
+        out,
+        vec![serde_json::json!(1), serde_json::json!({"a": [2]})]
+    );
+    for bad in [r#"["ev",1,]"#, r#"["ev",1] x"#, r#"["ev",1"#, r#"["ev"}"#] {
+        let mut out = vec![serde_json::json!("old")];
+        assert!(crate::values_from_array_str_at_into(bad, 5, false, &limits, &mut out).is_err());
+        assert!(out.is_empty(), "{bad}");
+    }
+}

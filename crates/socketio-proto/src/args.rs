@@ -325,19 +325,24 @@ impl Args {
     /// msgpack map with a non-string key is an error (it has no `serde_json::Value` form).
     pub fn to_values(&self) -> Result<Vec<serde_json::Value>, ArgsError> {
         match self.parser {
-            Parser::Json => Ok(match self.array.as_str() {
-                Some(s) => socketio_json::values_from_array_str_at(
-                    s,
-                    self.rest,
-                    self.skip == 0,
-                    &self.json_limits(),
-                ),
-                None => socketio_json::values_from_array(
+            Parser::Json => match self.array.as_str() {
+                Some(s) => {
+                    let mut values = Vec::new();
+                    socketio_json::values_from_array_str_at_into(
+                        s,
+                        self.rest,
+                        self.skip == 0,
+                        &self.json_limits(),
+                        &mut values,
+                    )?;
+                    Ok(values)
+                }
+                None => Ok(socketio_json::values_from_array(
                     &self.array,
                     usize::from(self.skip),
                     &self.json_limits(),
-                ),
-            }?),
+                )?),
+            },
             #[cfg(feature = "msgpack")]
             Parser::Msgpack => crate::msgpack::args_to_values(self),
         }
